@@ -1,0 +1,282 @@
+//! Per-chunk accumulators for one day, merged into [`DayMetrics`] after the
+//! parallel passes. Counts are integers, so the merge order cannot change a
+//! result. Buffers are allocated once per run and cleared every day.
+
+use crate::metrics::{AuditRow, DayMetrics, HistogramSpec};
+
+/// A misattributed record waiting to be applied to its target.
+#[derive(Debug, Clone, Copy)]
+pub struct Misattributed {
+    pub target: u32,
+    pub actor: u32,
+    pub behaviour: u16,
+}
+
+/// The fine histogram behind the percentiles and the Gini coefficient.
+#[derive(Debug, Clone, Copy)]
+pub struct FineSpec {
+    /// Lower edge of bin 0, thousandths.
+    pub origin: i64,
+    /// Bin width, thousandths (at least 100: 0.1 point).
+    pub width: i64,
+    pub bins: usize,
+}
+
+impl FineSpec {
+    /// At most 20,001 bins of at least 0.1 point over [min, max].
+    pub fn new(min: i64, max: i64) -> Self {
+        let range = (max - min).max(1);
+        let width = (range / 20_000 + 1).max(100);
+        FineSpec { origin: min, width, bins: (range / width + 1) as usize }
+    }
+
+    #[inline]
+    pub fn bin_of(&self, score: i64) -> usize {
+        ((score - self.origin).div_euclid(self.width)).clamp(0, self.bins as i64 - 1) as usize
+    }
+}
+
+/// One chunk's (or the serial steps') figures for one day.
+#[derive(Debug, Clone)]
+pub struct DayAcc {
+    pub adults: u64,
+    pub score_sum: i64,
+    pub histogram: Vec<u32>,
+    pub fine: Vec<u32>,
+    pub grades: Vec<u32>,
+    pub blacklisted: u32,
+    pub blacklisted_erroneous: u32,
+    pub listings_started: u32,
+    pub listings_ended: u32,
+    pub true_events: Vec<u32>,
+    pub correct_records: Vec<u32>,
+    pub erroneous_records: Vec<u32>,
+    pub denials: Vec<u32>,
+    pub wrongful_denials: Vec<u32>,
+    pub grants: Vec<u32>,
+    pub appeals: u32,
+    pub appeals_won: u32,
+    /// Per (group slot, activity): denials, wrongful denials, grants.
+    pub group_denials: Vec<u32>,
+    pub group_wrongful: Vec<u32>,
+    pub group_grants: Vec<u32>,
+    pub misattributed: Vec<Misattributed>,
+    pub audit: Vec<AuditRow>,
+}
+
+impl DayAcc {
+    pub fn new(spec: &HistogramSpec, fine: &FineSpec, grades: usize, behaviours: usize, activities: usize, group_slots: usize) -> Self {
+        DayAcc {
+            adults: 0,
+            score_sum: 0,
+            histogram: vec![0; spec.bins],
+            fine: vec![0; fine.bins],
+            grades: vec![0; grades],
+            blacklisted: 0,
+            blacklisted_erroneous: 0,
+            listings_started: 0,
+            listings_ended: 0,
+            true_events: vec![0; behaviours],
+            correct_records: vec![0; behaviours],
+            erroneous_records: vec![0; behaviours],
+            denials: vec![0; activities],
+            wrongful_denials: vec![0; activities],
+            grants: vec![0; activities],
+            appeals: 0,
+            appeals_won: 0,
+            group_denials: vec![0; group_slots * activities],
+            group_wrongful: vec![0; group_slots * activities],
+            group_grants: vec![0; group_slots * activities],
+            misattributed: Vec::new(),
+            audit: Vec::new(),
+        }
+    }
+
+    /// Zeroes every count, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.adults = 0;
+        self.score_sum = 0;
+        for v in [
+            &mut self.histogram,
+            &mut self.fine,
+            &mut self.grades,
+            &mut self.true_events,
+            &mut self.correct_records,
+            &mut self.erroneous_records,
+            &mut self.denials,
+            &mut self.wrongful_denials,
+            &mut self.grants,
+            &mut self.group_denials,
+            &mut self.group_wrongful,
+            &mut self.group_grants,
+        ] {
+            v.fill(0);
+        }
+        self.blacklisted = 0;
+        self.blacklisted_erroneous = 0;
+        self.listings_started = 0;
+        self.listings_ended = 0;
+        self.appeals = 0;
+        self.appeals_won = 0;
+        self.misattributed.clear();
+        self.audit.clear();
+    }
+}
+
+fn add(into: &mut [u64], from: &[u32]) {
+    into.iter_mut().zip(from).for_each(|(a, &b)| *a += u64::from(b));
+}
+
+/// Sums of the per-chunk accumulators of a day, with the fine histogram
+/// kept for percentiles and the Gini coefficient.
+pub struct DayTotals {
+    pub metrics: DayMetrics,
+    pub fine: Vec<u64>,
+    pub score_sum: i64,
+    pub group_denials: Vec<u64>,
+    pub group_wrongful: Vec<u64>,
+    pub group_grants: Vec<u64>,
+}
+
+impl DayTotals {
+    pub fn new(day: u32, spec: &HistogramSpec, fine: &FineSpec, grades: usize, behaviours: usize, activities: usize, group_slots: usize) -> Self {
+        DayTotals {
+            metrics: DayMetrics {
+                day,
+                adults: 0,
+                score_histogram: vec![0; spec.bins],
+                score_mean: 0.0,
+                score_p10: 0.0,
+                score_p50: 0.0,
+                score_p90: 0.0,
+                score_gini: 0.0,
+                grade_counts: vec![0; grades],
+                blacklisted: 0,
+                blacklisted_erroneous: 0,
+                listings_started: 0,
+                listings_ended: 0,
+                true_events: vec![0; behaviours],
+                correct_records: vec![0; behaviours],
+                erroneous_records: vec![0; behaviours],
+                denials: vec![0; activities],
+                wrongful_denials: vec![0; activities],
+                grants: vec![0; activities],
+                appeals: 0,
+                appeals_won: 0,
+            },
+            fine: vec![0; fine.bins],
+            score_sum: 0,
+            group_denials: vec![0; group_slots * activities],
+            group_wrongful: vec![0; group_slots * activities],
+            group_grants: vec![0; group_slots * activities],
+        }
+    }
+
+    pub fn add(&mut self, acc: &DayAcc) {
+        let m = &mut self.metrics;
+        m.adults += acc.adults;
+        self.score_sum += acc.score_sum;
+        add(&mut m.score_histogram, &acc.histogram);
+        add(&mut self.fine, &acc.fine);
+        add(&mut m.grade_counts, &acc.grades);
+        m.blacklisted += u64::from(acc.blacklisted);
+        m.blacklisted_erroneous += u64::from(acc.blacklisted_erroneous);
+        m.listings_started += u64::from(acc.listings_started);
+        m.listings_ended += u64::from(acc.listings_ended);
+        add(&mut m.true_events, &acc.true_events);
+        add(&mut m.correct_records, &acc.correct_records);
+        add(&mut m.erroneous_records, &acc.erroneous_records);
+        add(&mut m.denials, &acc.denials);
+        add(&mut m.wrongful_denials, &acc.wrongful_denials);
+        add(&mut m.grants, &acc.grants);
+        m.appeals += u64::from(acc.appeals);
+        m.appeals_won += u64::from(acc.appeals_won);
+        add(&mut self.group_denials, &acc.group_denials);
+        add(&mut self.group_wrongful, &acc.group_wrongful);
+        add(&mut self.group_grants, &acc.group_grants);
+    }
+
+    /// Fills in the mean, percentiles and Gini from the sums.
+    pub fn finish(&mut self, fine: &FineSpec) {
+        let n = self.metrics.adults;
+        if n == 0 {
+            return;
+        }
+        self.metrics.score_mean = self.score_sum as f64 / n as f64 / 1000.0;
+        let percentile = |p: f64| -> f64 {
+            // Lower nearest rank: the smallest bin holding the ⌈p·n⌉-th score.
+            let rank = ((p * n as f64).ceil() as u64).max(1);
+            let mut cum = 0u64;
+            for (b, &c) in self.fine.iter().enumerate() {
+                cum += c;
+                if cum >= rank {
+                    return (fine.origin + b as i64 * fine.width) as f64 / 1000.0;
+                }
+            }
+            (fine.origin + (fine.bins as i64 - 1) * fine.width) as f64 / 1000.0
+        };
+        self.metrics.score_p10 = percentile(0.1);
+        self.metrics.score_p50 = percentile(0.5);
+        self.metrics.score_p90 = percentile(0.9);
+        self.metrics.score_gini = gini(&self.fine, fine);
+    }
+}
+
+/// Gini coefficient of values given as a histogram (bin midpoints), by the
+/// sorted-rank formula G = Σ (2i − n − 1)·x_(i) / (n · Σ x).
+pub fn gini(hist: &[u64], spec: &FineSpec) -> f64 {
+    let n: u64 = hist.iter().sum();
+    if n == 0 {
+        return 0.0;
+    }
+    let mut before = 0u64;
+    let mut weighted = 0.0f64;
+    let mut total = 0.0f64;
+    for (b, &c) in hist.iter().enumerate() {
+        if c == 0 {
+            continue;
+        }
+        let x = (spec.origin as f64 + (b as f64 + 0.5) * spec.width as f64) / 1000.0;
+        // Ranks before+1 ..= before+c: Σ (2i − n − 1) = c · (2·before + c − n).
+        weighted += x * c as f64 * (2.0 * before as f64 + c as f64 - n as f64);
+        total += x * c as f64;
+        before += c;
+    }
+    if total == 0.0 {
+        0.0
+    } else {
+        weighted / (n as f64 * total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gini_of_equal_values_is_zero_and_of_one_holder_is_near_one() {
+        let spec = FineSpec { origin: 0, width: 1000, bins: 10 };
+        let mut h = vec![0u64; 10];
+        h[5] = 100;
+        assert!(gini(&h, &spec).abs() < 1e-12);
+        let mut h = vec![0u64; 10];
+        h[0] = 0;
+        h[9] = 1;
+        assert!(gini(&h, &spec).abs() < 1e-12);
+        // Two values 1.5 and 4.5 (bins 1 and 4), one each: mean abs diff
+        // over pairs = 2·3 / 4 = 1.5, G = 1.5 / (2 · 3) = 0.25.
+        let mut h = vec![0u64; 10];
+        h[1] = 1;
+        h[4] = 1;
+        assert!((gini(&h, &spec) - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fine_bins_cover_the_range() {
+        let f = FineSpec::new(0, 2_000_000);
+        assert_eq!(f.width, 100);
+        assert_eq!(f.bin_of(0), 0);
+        assert_eq!(f.bin_of(2_000_000), f.bins - 1);
+        assert_eq!(f.bin_of(1_000_050), 10_000);
+    }
+}

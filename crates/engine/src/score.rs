@@ -1,0 +1,173 @@
+//! Fixed-point score arithmetic (MODEL.md §4 and §11).
+//!
+//! Every score quantity is an integer number of thousandths of a point, so
+//! sums do not depend on the order of addition. Decay is a pure function of
+//! (value after the last record, day of that record, today), read from one
+//! table of 2^(−k/h) computed once per run.
+
+use scorelab_scenario::Score;
+
+/// Integer division rounded half to even (`den > 0`).
+#[inline]
+pub fn div_round_half_even(num: i64, den: i64) -> i64 {
+    debug_assert!(den > 0);
+    let q = num.div_euclid(den);
+    let r = num.rem_euclid(den);
+    match (2 * r).cmp(&den) {
+        std::cmp::Ordering::Less => q,
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Equal => q + (q & 1),
+    }
+}
+
+/// The decay table and the score rules of one scenario.
+#[derive(Debug, Clone)]
+pub struct ScoreRules {
+    /// `factor[k]` = 2^(−k/h), for k = 0..=days.
+    factor: Vec<f64>,
+    pub enabled: bool,
+    pub base: i64,
+    pub min: i64,
+    pub max: i64,
+    /// Network weight w' in thousandths.
+    pub weight: i64,
+}
+
+/// The three decaying components of a citizen's score, brought to one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Components {
+    /// Gains G ≥ 0.
+    pub gains: i64,
+    /// Losses L ≤ 0.
+    pub losses: i64,
+    /// The part of L from erroneous records, E ≤ 0, |E| ≤ |L|.
+    pub erroneous: i64,
+}
+
+impl ScoreRules {
+    /// The rules for a run of `days` days.
+    pub fn new(score: &Score, weight_milli: i64, days: u32) -> Self {
+        let factor = (0..=days)
+            .map(|k| (-(f64::from(k)) / score.half_life_days).exp2())
+            .collect();
+        ScoreRules {
+            factor,
+            enabled: score.enabled,
+            base: score.base_milli,
+            min: score.min_milli,
+            max: score.max_milli,
+            weight: weight_milli,
+        }
+    }
+
+    /// A value `x0` set on day `t0`, as it stands on day `t` (`t ≥ t0`):
+    /// round(x0 · 2^(−(t−t0)/h)), half to even.
+    #[inline]
+    pub fn decay(&self, x0: i64, t0: u32, t: u32) -> i64 {
+        if x0 == 0 {
+            return 0;
+        }
+        let k = (t - t0) as usize;
+        let f = self.factor[k.min(self.factor.len() - 1)];
+        (x0 as f64 * f).round_ties_even() as i64
+    }
+
+    /// G, L and E as they stand on day `t`.
+    #[inline]
+    pub fn components(&self, stored: Components, t0: u32, t: u32) -> Components {
+        Components {
+            gains: self.decay(stored.gains, t0, t),
+            losses: self.decay(stored.losses, t0, t),
+            erroneous: self.decay(stored.erroneous, t0, t),
+        }
+    }
+
+    /// Own score S = clamp(B + G + L).
+    #[inline]
+    pub fn own(&self, gains: i64, losses: i64) -> i64 {
+        if !self.enabled {
+            return self.base;
+        }
+        (self.base + gains + losses).clamp(self.min, self.max)
+    }
+
+    /// Effective score Ŝ = round(((1000 − w')·S + w'·F) / 1000), or S for a
+    /// citizen without friends or with the network off.
+    #[inline]
+    pub fn effective(&self, own: i64, friends_term: i64, has_friends: bool) -> i64 {
+        if !has_friends || self.weight == 0 || !self.enabled {
+            return own;
+        }
+        div_round_half_even((1000 - self.weight) * own + self.weight * friends_term, 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(half_life: f64, weight: i64) -> ScoreRules {
+        let score = Score {
+            enabled: true,
+            base_milli: 1_000_000,
+            min_milli: 0,
+            max_milli: 2_000_000,
+            half_life_days: half_life,
+            grades: vec![],
+        };
+        ScoreRules::new(&score, weight, 3000)
+    }
+
+    #[test]
+    fn half_even_rounding() {
+        assert_eq!(div_round_half_even(5, 2), 2);
+        assert_eq!(div_round_half_even(7, 2), 4);
+        assert_eq!(div_round_half_even(-5, 2), -2);
+        assert_eq!(div_round_half_even(-7, 2), -4);
+        assert_eq!(div_round_half_even(10, 4), 2);
+        assert_eq!(div_round_half_even(11, 4), 3);
+        assert_eq!(div_round_half_even(0, 3), 0);
+    }
+
+    #[test]
+    fn decay_halves_at_the_half_life() {
+        let r = rules(730.0, 150);
+        assert_eq!(r.decay(-100_000, 10, 10), -100_000);
+        assert_eq!(r.decay(-100_000, 10, 740), -50_000);
+        assert_eq!(r.decay(-100_000, 0, 1460), -25_000);
+        // 2^(-1/730) · 5000 = 4995.2553...: rounds to 4995.
+        assert_eq!(r.decay(5_000, 0, 1), 4_995);
+    }
+
+    #[test]
+    fn decay_rounds_half_to_even() {
+        // Half-life 1 day: 2^-1 exactly, so odd values land on .5.
+        let r = rules(1.0, 0);
+        assert_eq!(r.decay(3, 0, 1), 2); // 1.5 -> 2
+        assert_eq!(r.decay(5, 0, 1), 2); // 2.5 -> 2
+        assert_eq!(r.decay(-3, 0, 1), -2); // -1.5 -> -2
+        assert_eq!(r.decay(-5, 0, 1), -2); // -2.5 -> -2
+    }
+
+    #[test]
+    fn own_score_is_clamped() {
+        let r = rules(730.0, 150);
+        assert_eq!(r.own(0, 0), 1_000_000);
+        assert_eq!(r.own(50_000, -20_000), 1_030_000);
+        assert_eq!(r.own(0, -1_500_000), 0);
+        assert_eq!(r.own(1_500_000, 0), 2_000_000);
+    }
+
+    #[test]
+    fn effective_score_mixes_in_friends() {
+        let r = rules(730.0, 150);
+        // 0.85 · 900 + 0.15 · 1000 = 915 points.
+        assert_eq!(r.effective(900_000, 1_000_000, true), 915_000);
+        assert_eq!(r.effective(900_000, 1_000_000, false), 900_000);
+        // (850 · 1 + 150 · 2) / 1000 = 1.15 -> 1; (850·3 + 150·0)/1000 = 2.55 -> 3.
+        assert_eq!(r.effective(1, 2, true), 1);
+        assert_eq!(r.effective(3, 0, true), 3);
+        let off = rules(730.0, 0);
+        assert_eq!(off.effective(900_000, 1_000_000, true), 900_000);
+    }
+}

@@ -1,0 +1,1011 @@
+//! The day loop (MODEL.md §8) over the chunked columns.
+//!
+//! One day is a handful of passes, each parallel over chunks:
+//!
+//! 1. *records*: listing exits, behaviours, records and spurious records,
+//!    own records applied at once, listing entries; misattributed records
+//!    are buffered (steps 2–4);
+//! 2. the buffered misattributed records are applied (serial; rare);
+//! 3. on friends' days, every own score S is written to the score column,
+//!    then every friends' term F is recomputed from it (step 5);
+//! 4. on school-enrolment days, children are tested against their
+//!    guardian's state, computed afresh (step 7, school part);
+//! 5. *settle*: effective score and grade (6), activities (7), appeals (8)
+//!    and the day's figures (9).
+//!
+//! Within a pass a citizen reads only its own state (and, in 3 and 4,
+//! others' state that no one writes in that pass), so the order in which
+//! chunks run cannot change a result.
+
+use crate::accum::{DayAcc, DayTotals, FineSpec, Misattributed};
+use crate::metrics::{AuditKind, AuditRow, CitizenRow, DayMetrics, GroupDimension, GroupRow, HistogramSpec, RunTotals};
+use crate::population::{self, Layout};
+use crate::rng::{Rng, Stream};
+use crate::score::{div_round_half_even, Components, ScoreRules};
+use crate::state::{self, chunk_size, flag, Chunk, NO_DAY, NO_GUARDIAN};
+use crate::tables::{sample_given_any, Tables};
+use crate::EngineError;
+use rayon::prelude::*;
+use scorelab_scenario::{Scenario, Trigger};
+
+/// Days in a year (MODEL.md §11).
+pub const YEAR: u32 = 365;
+
+/// Most activities a scenario may have (the `ever_denied` bit set is 16 bits).
+pub const MAX_ACTIVITIES: usize = 16;
+
+/// Most days in a run (day columns are 16-bit with one sentinel).
+pub const MAX_DAYS: u32 = (u16::MAX - 1) as u32;
+
+/// The size and seed of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunConfig {
+    pub citizens: u32,
+    pub days: u32,
+    pub seed: u64,
+    /// Citizens whose every record, denial and appeal is kept (audit).
+    pub tracked: Vec<u32>,
+}
+
+/// A run in progress: the population, its state, and what has been measured.
+pub struct Simulation {
+    model: Model,
+    config: RunConfig,
+    chunks: Vec<Chunk>,
+    /// Effective score Ŝ at the end of the last day, per chunk (on friends'
+    /// days briefly the own score S, see the module docs).
+    scores: Vec<Vec<i32>>,
+    accs: Vec<DayAcc>,
+    serial: DayAcc,
+    group_slots: usize,
+    day: u32,
+    totals: RunTotals,
+    group_denials: Vec<u64>,
+    group_wrongful: Vec<u64>,
+    group_grants: Vec<u64>,
+    audit: Vec<AuditRow>,
+}
+
+/// Estimated peak memory of a run, in bytes: the state, the friend links,
+/// and the buffers of population generation.
+pub fn estimate_memory(scenario: &Scenario, citizens: u32) -> u64 {
+    let n = u64::from(citizens);
+    let links = (scenario.network.mean_degree * n as f64) as u64;
+    let cross = (scenario.network.mean_degree / 2.0 * (1.0 - scenario.network.in_region_share) * n as f64) as u64;
+    let state = n * state::BYTES_PER_CITIZEN + links * state::BYTES_PER_LINK;
+    // Generation holds the latent incomes (4 B), then the cross-region link
+    // list (8 B a link) while chunks are built.
+    let generation = (n * 4).max(cross * 8);
+    state + generation + 64 * 1024 * 1024
+}
+
+impl Simulation {
+    /// Generates the population (day 0) for a run.
+    pub fn new(scenario: &Scenario, config: RunConfig) -> Result<Self, EngineError> {
+        if config.citizens == 0 || config.citizens == u32::MAX {
+            return Err(EngineError::Citizens(config.citizens));
+        }
+        if config.days == 0 || config.days > MAX_DAYS {
+            return Err(EngineError::Days(config.days));
+        }
+        if scenario.activities.len() > MAX_ACTIVITIES {
+            return Err(EngineError::TooManyActivities(scenario.activities.len()));
+        }
+        let limit = i64::from(i32::MAX);
+        if scenario.score.min_milli.abs() > limit || scenario.score.max_milli.abs() > limit {
+            return Err(EngineError::ScoreRange);
+        }
+        if let Some(&bad) = config.tracked.iter().find(|&&t| t >= config.citizens) {
+            return Err(EngineError::Tracked { citizen: bad, citizens: config.citizens });
+        }
+        let scenario = scenario.clone();
+        let rng = Rng::new(config.seed);
+        let rules = ScoreRules::new(&scenario.score, scenario.network.weight_milli, config.days);
+        let tables = Tables::new(&scenario);
+        let layout = population::layout(&rng, &scenario, config.citizens);
+        let mut chunks = population::generate(&rng, &scenario, &layout);
+        let size = chunk_size(config.citizens);
+        for &t in &config.tracked {
+            let c = t as usize / size;
+            chunks[c].flags[t as usize % size] |= flag::TRACKED;
+        }
+        let base = i32::try_from(scenario.score.base_milli).map_err(|_| EngineError::ScoreRange)?;
+        let scores = chunks.iter().map(|c| vec![base; c.len()]).collect();
+        let histogram = HistogramSpec::for_range(scenario.score.min_milli, scenario.score.max_milli);
+        let fine = FineSpec::new(scenario.score.min_milli, scenario.score.max_milli);
+        let group_slots = 10 + 2 + scenario.population.age_bands.len() + layout.regions();
+        let (g, b, a) = (scenario.score.grades.len(), scenario.behaviours.len(), scenario.activities.len());
+        let accs = chunks.iter().map(|_| DayAcc::new(&histogram, &fine, g, b, a, group_slots)).collect();
+        let serial = DayAcc::new(&histogram, &fine, g, b, a, group_slots);
+        let totals = RunTotals {
+            citizens: u64::from(config.citizens),
+            days: 0,
+            true_events: vec![0; b],
+            correct_records: vec![0; b],
+            erroneous_records: vec![0; b],
+            denials: vec![0; a],
+            wrongful_denials: vec![0; a],
+            grants: vec![0; a],
+            unique_denied: vec![0; a],
+            unique_denied_any: 0,
+            ever_blacklisted: 0,
+            school_denials: 0,
+            children_denied_school: 0,
+            appeals: 0,
+            appeals_won: 0,
+        };
+        Ok(Simulation {
+            group_denials: vec![0; group_slots * a],
+            group_wrongful: vec![0; group_slots * a],
+            group_grants: vec![0; group_slots * a],
+            model: Model { scenario, rng, rules, tables, layout, histogram, fine, chunk_size: size },
+            config,
+            chunks,
+            scores,
+            accs,
+            serial,
+            group_slots,
+            day: 0,
+            totals,
+            audit: Vec::new(),
+        })
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &Scenario {
+        &self.model.scenario
+    }
+
+    /// The run's size and seed.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// The next day to run (the number of days done).
+    pub fn day(&self) -> u32 {
+        self.day
+    }
+
+    /// Whether every day of the run is done.
+    pub fn is_done(&self) -> bool {
+        self.day >= self.config.days
+    }
+
+    /// The bins of the daily score histogram.
+    pub fn histogram_spec(&self) -> HistogramSpec {
+        self.model.histogram
+    }
+
+    /// Per-run totals so far.
+    pub fn totals(&self) -> RunTotals {
+        let mut t = self.totals.clone();
+        let a = self.model.scenario.activities.len();
+        let mut unique = vec![0u64; a];
+        let (mut any, mut listed, mut children) = (0u64, 0u64, 0u64);
+        for c in &self.chunks {
+            for j in 0..c.len() {
+                let bits = c.ever_denied[j];
+                if bits != 0 {
+                    any += 1;
+                    for (k, u) in unique.iter_mut().enumerate() {
+                        *u += u64::from((bits >> k) & 1);
+                    }
+                }
+                listed += u64::from(c.flags[j] & flag::EVER_LISTED != 0);
+                children += u64::from(c.flags[j] & flag::DENIED_SCHOOL != 0);
+            }
+        }
+        t.unique_denied = unique;
+        t.unique_denied_any = any;
+        t.ever_blacklisted = listed;
+        t.children_denied_school = children;
+        t
+    }
+
+    /// Takes the audit rows gathered so far (tracked citizens only).
+    pub fn take_audit(&mut self) -> Vec<AuditRow> {
+        std::mem::take(&mut self.audit)
+    }
+
+    #[inline]
+    fn age_on(&self, age0: u8, t: u32) -> u32 {
+        u32::from(age0) + t / YEAR
+    }
+
+    /// Group slots of a citizen: decile, urban, age band, region.
+    #[inline]
+    fn slots(bands: &[scorelab_scenario::AgeBand], decile: u8, urban: bool, age: u32, region: u8) -> [usize; 4] {
+        let band = bands.iter().rposition(|b| u32::from(b.min) <= age).unwrap_or(0);
+        [
+            usize::from(decile) - 1,
+            10 + usize::from(urban),
+            12 + band,
+            12 + bands.len() + usize::from(region),
+        ]
+    }
+
+    /// Runs one day and returns its figures.
+    pub fn step(&mut self) -> DayMetrics {
+        let t = self.day;
+        self.serial.clear();
+        self.records_pass(t);
+        self.apply_misattributed(t);
+        let period = self.model.scenario.network.update_period_days;
+        if self.model.rules.enabled && self.model.rules.weight > 0 && t % period == period - 1 {
+            self.friends_pass(t);
+        }
+        for k in 0..self.model.tables.school.len() {
+            if let Some((ages, day_of_year)) = &self.model.tables.school[k] {
+                if t % YEAR == *day_of_year {
+                    let ages = ages.clone();
+                    self.school_pass(t, k, &ages);
+                }
+            }
+        }
+        self.settle_pass(t);
+
+        let s = &self.model.scenario;
+        let mut totals = DayTotals::new(
+            t,
+            &self.model.histogram,
+            &self.model.fine,
+            s.score.grades.len(),
+            s.behaviours.len(),
+            s.activities.len(),
+            self.group_slots,
+        );
+        for acc in &mut self.accs {
+            totals.add(acc);
+            self.audit.append(&mut acc.audit);
+        }
+        totals.add(&self.serial);
+        self.audit.append(&mut self.serial.audit);
+        totals.finish(&self.model.fine);
+        let m = totals.metrics;
+        let sum = |into: &mut Vec<u64>, from: &[u64]| into.iter_mut().zip(from).for_each(|(a, b)| *a += b);
+        sum(&mut self.totals.true_events, &m.true_events);
+        sum(&mut self.totals.correct_records, &m.correct_records);
+        sum(&mut self.totals.erroneous_records, &m.erroneous_records);
+        sum(&mut self.totals.denials, &m.denials);
+        sum(&mut self.totals.wrongful_denials, &m.wrongful_denials);
+        sum(&mut self.totals.grants, &m.grants);
+        sum(&mut self.group_denials, &totals.group_denials);
+        sum(&mut self.group_wrongful, &totals.group_wrongful);
+        sum(&mut self.group_grants, &totals.group_grants);
+        self.totals.appeals += m.appeals;
+        self.totals.appeals_won += m.appeals_won;
+        self.totals.days = t + 1;
+        self.day += 1;
+        m
+    }
+
+    /// Steps 2–4 for every citizen; misattributed records are buffered.
+    fn records_pass(&mut self, t: u32) {
+        let ctx = &self.model;
+        self.chunks
+            .par_iter_mut()
+            .zip(self.scores.par_iter())
+            .zip(self.accs.par_iter_mut())
+            .for_each(|((chunk, scores), acc)| {
+                acc.clear();
+                for j in 0..chunk.len() {
+                    ctx.records_for(chunk, scores, acc, j, t);
+                }
+            });
+        // Buffers move to the serial step, in chunk order.
+        for acc in &mut self.accs {
+            self.serial.misattributed.append(&mut acc.misattributed);
+        }
+    }
+
+    fn apply_misattributed(&mut self, t: u32) {
+        let list = std::mem::take(&mut self.serial.misattributed);
+        let ctx = &self.model;
+        let size = self.model.chunk_size;
+        for m in &list {
+            let chunk = &mut self.chunks[m.target as usize / size];
+            let j = m.target as usize % size;
+            ctx.apply_record(chunk, &mut self.serial, j, t, usize::from(m.behaviour), RecordKind::Misattributed(m.actor));
+        }
+        self.serial.misattributed = list;
+        self.serial.misattributed.clear();
+    }
+
+    /// Step 5: own scores to the score column, then every friends' term.
+    fn friends_pass(&mut self, t: u32) {
+        let rules = &self.model.rules;
+        self.chunks.par_iter().zip(self.scores.par_iter_mut()).for_each(|(chunk, scores)| {
+            for (j, s) in scores.iter_mut().enumerate() {
+                let c = stored(chunk, j);
+                let now = rules.components(c, u32::from(chunk.last_update[j]), t);
+                *s = rules.own(now.gains, now.losses) as i32;
+            }
+        });
+        let scores = &self.scores;
+        let size = self.model.chunk_size;
+        self.chunks.par_iter_mut().for_each(|chunk| {
+            for j in 0..chunk.len() {
+                let friends = chunk.friends_of(j);
+                if friends.is_empty() {
+                    continue;
+                }
+                let sum: i64 = friends
+                    .iter()
+                    .map(|&f| i64::from(scores[f as usize / size][f as usize % size]))
+                    .sum();
+                let f = div_round_half_even(sum, friends.len() as i64);
+                chunk.friends_term[j] = f as i32;
+            }
+        });
+    }
+
+    /// Step 7 for school enrolment: each child of an enrolment age is tested
+    /// against the guardian's state after step 6, computed afresh.
+    fn school_pass(&mut self, t: u32, k: usize, ages: &[u8]) {
+        let ctx = &self.model;
+        let chunks = &self.chunks;
+        let size = self.model.chunk_size;
+        let outcomes: Vec<SchoolOutcome> = chunks
+            .par_iter()
+            .flat_map_iter(|chunk| {
+                let ctx = &ctx;
+                (0..chunk.len()).filter_map(move |j| {
+                    let age = u32::from(chunk.age0[j]) + t / YEAR;
+                    let guardian = chunk.guardian[j];
+                    if guardian == NO_GUARDIAN || !ages.iter().any(|&a| u32::from(a) == age) {
+                        return None;
+                    }
+                    let gc = &chunks[guardian as usize / size];
+                    let g = ctx.view(gc, guardian as usize % size, t);
+                    let verdict = ctx.verdict(k, &g);
+                    (verdict != Verdict::Neutral).then_some(SchoolOutcome {
+                        child: chunk.first + j as u32,
+                        guardian,
+                        verdict,
+                    })
+                })
+            })
+            .collect();
+        for o in outcomes {
+            let (cc, cj) = (o.child as usize / size, o.child as usize % size);
+            let (gc, gj) = (o.guardian as usize / size, o.guardian as usize % size);
+            let child = &self.chunks[cc];
+            let age = u32::from(child.age0[cj]) + t / YEAR;
+            let slots = Self::slots(&self.model.scenario.population.age_bands, child.decile[cj], child.flags[cj] & flag::URBAN != 0, age, child.region[cj]);
+            let child_tracked = child.flags[cj] & flag::TRACKED != 0;
+            let acc = &mut self.serial;
+            let a = self.model.scenario.activities.len();
+            match o.verdict {
+                Verdict::Denied { wrongful, met } => {
+                    acc.denials[k] += 1;
+                    acc.wrongful_denials[k] += u32::from(wrongful);
+                    for s in slots {
+                        acc.group_denials[s * a + k] += 1;
+                        acc.group_wrongful[s * a + k] += u32::from(wrongful);
+                    }
+                    self.totals.school_denials += 1;
+                    self.chunks[cc].flags[cj] |= flag::DENIED_SCHOOL;
+                    let g = &mut self.chunks[gc];
+                    g.last_denial[gj] = t as u16;
+                    g.ever_denied[gj] |= 1 << k;
+                    let rule = ctx.rule_text(k, met, true);
+                    for (who, other, tracked) in [(o.guardian, o.child, g.flags[gj] & flag::TRACKED != 0), (o.child, o.guardian, child_tracked)] {
+                        if tracked {
+                            let mut row = AuditRow::new(who, t, AuditKind::Denial);
+                            row.activity = Some(self.model.scenario.activities[k].name.clone());
+                            row.rule = Some(format!("guardian: {rule}"));
+                            row.wrongful = Some(wrongful);
+                            row.other = Some(other);
+                            acc.audit.push(row);
+                        }
+                    }
+                }
+                Verdict::Granted { met } => {
+                    acc.grants[k] += 1;
+                    for s in slots {
+                        acc.group_grants[s * a + k] += 1;
+                    }
+                    if child_tracked {
+                        let mut row = AuditRow::new(o.child, t, AuditKind::Grant);
+                        row.activity = Some(self.model.scenario.activities[k].name.clone());
+                        row.rule = Some(format!("guardian: {}", ctx.rule_text(k, met, false)));
+                        row.other = Some(o.guardian);
+                        acc.audit.push(row);
+                    }
+                }
+                Verdict::Neutral => {}
+            }
+        }
+    }
+
+    /// Steps 6–9 for every citizen.
+    fn settle_pass(&mut self, t: u32) {
+        let ctx = &self.model;
+        self.chunks
+            .par_iter_mut()
+            .zip(self.scores.par_iter_mut())
+            .zip(self.accs.par_iter_mut())
+            .for_each(|((chunk, scores), acc)| {
+                for j in 0..chunk.len() {
+                    scores[j] = ctx.settle(chunk, acc, j, t) as i32;
+                }
+            });
+    }
+
+    /// Per-run figures by income decile, urban/rural, age band and region.
+    pub fn groups(&self) -> Vec<GroupRow> {
+        let s = &self.model.scenario;
+        let a = s.activities.len();
+        let t_end = self.day.saturating_sub(1);
+        let mut citizens = vec![0u64; self.group_slots];
+        let mut unique = vec![0u64; self.group_slots * a];
+        for c in &self.chunks {
+            for j in 0..c.len() {
+                let age = self.age_on(c.age0[j], t_end);
+                let slots = Self::slots(&s.population.age_bands, c.decile[j], c.flags[j] & flag::URBAN != 0, age, c.region[j]);
+                for slot in slots {
+                    citizens[slot] += 1;
+                    let bits = c.ever_denied[j];
+                    for (k, u) in unique[slot * a..(slot + 1) * a].iter_mut().enumerate() {
+                        *u += u64::from((bits >> k) & 1);
+                    }
+                }
+            }
+        }
+        let bands = &s.population.age_bands;
+        let mut labels: Vec<(GroupDimension, String)> = Vec::with_capacity(self.group_slots);
+        labels.extend((1..=10).map(|d| (GroupDimension::IncomeDecile, d.to_string())));
+        labels.push((GroupDimension::Urban, "rural".into()));
+        labels.push((GroupDimension::Urban, "urban".into()));
+        for (i, b) in bands.iter().enumerate() {
+            let label = if i + 1 == bands.len() { format!("{}+", b.min) } else { format!("{}-{}", b.min, b.max) };
+            labels.push((GroupDimension::AgeBand, label));
+        }
+        labels.extend((0..self.model.layout.regions()).map(|r| (GroupDimension::Region, r.to_string())));
+        let mut rows = Vec::with_capacity(self.group_slots * a);
+        for (slot, (dim, label)) in labels.into_iter().enumerate() {
+            for (k, act) in s.activities.iter().enumerate() {
+                let i = slot * a + k;
+                rows.push(GroupRow {
+                    dimension: dim,
+                    group: label.clone(),
+                    activity: act.name.clone(),
+                    citizens: citizens[slot],
+                    denials: self.group_denials[i],
+                    wrongful_denials: self.group_wrongful[i],
+                    grants: self.group_grants[i],
+                    unique_denied: unique[i],
+                });
+            }
+        }
+        rows
+    }
+
+    /// The final state of every `every`-th citizen (every citizen for 1).
+    pub fn citizens(&self, every: u32) -> impl Iterator<Item = CitizenRow> + '_ {
+        let every = every.max(1);
+        let t = self.day.saturating_sub(1);
+        let ctx = &self.model;
+        (0..self.config.citizens).step_by(every as usize).map(move |i| {
+            let c = &self.chunks[i as usize / self.model.chunk_size];
+            let j = i as usize % self.model.chunk_size;
+            let v = ctx.view(c, j, t);
+            let s = &self.model.scenario;
+            CitizenRow {
+                id: i,
+                age: self.age_on(c.age0[j], t),
+                region: c.region[j],
+                urban: c.flags[j] & flag::URBAN != 0,
+                income_decile: c.decile[j],
+                aware: c.flags[j] & flag::AWARE != 0,
+                compliance: c.compliance[j],
+                dissent: c.dissent[j],
+                guardian: (c.guardian[j] != NO_GUARDIAN).then_some(c.guardian[j]),
+                friends: c.friends_of(j).len() as u32,
+                own_score_milli: v.own,
+                effective_score_milli: v.effective,
+                grade: s.score.grades[v.grade].name.clone(),
+                gains_milli: v.now.gains,
+                losses_milli: v.now.losses,
+                erroneous_losses_milli: v.now.erroneous,
+                blacklisted: v.listed,
+                listing_backed: v.listed && v.backed,
+                ever_denied: s
+                    .activities
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| (c.ever_denied[j] >> k) & 1 == 1)
+                    .map(|(_, a)| a.name.clone())
+                    .collect(),
+                denied_school_as_child: c.flags[j] & flag::DENIED_SCHOOL != 0,
+            }
+        })
+    }
+
+    /// Total friend links stored (each undirected link counted twice).
+    pub fn friend_links(&self) -> u64 {
+        self.chunks.iter().map(|c| c.friends.len() as u64).sum()
+    }
+
+    /// Bytes held by the state columns and friend links.
+    pub fn state_bytes(&self) -> u64 {
+        u64::from(self.config.citizens) * state::BYTES_PER_CITIZEN + self.friend_links() * state::BYTES_PER_LINK
+    }
+}
+
+#[inline]
+fn stored(chunk: &Chunk, j: usize) -> Components {
+    Components { gains: chunk.gains[j], losses: chunk.losses[j], erroneous: chunk.erroneous[j] }
+}
+
+/// Where a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecordKind {
+    Correct,
+    Spurious,
+    Misattributed(u32),
+}
+
+/// A citizen's state on a day, derived from the columns.
+#[derive(Debug, Clone, Copy)]
+struct View {
+    now: Components,
+    own: i64,
+    effective: i64,
+    friends_term: i64,
+    has_friends: bool,
+    grade: usize,
+    listed: bool,
+    backed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Neutral,
+    /// `met`: bit i set when trigger i of the sanction was met.
+    Denied { wrongful: bool, met: u32 },
+    Granted { met: u32 },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SchoolOutcome {
+    child: u32,
+    guardian: u32,
+    verdict: Verdict,
+}
+
+/// What the passes read and never write: the scenario and what is derived
+/// from it. Kept apart from the columns so a pass can borrow both.
+struct Model {
+    scenario: Scenario,
+    rng: Rng,
+    rules: ScoreRules,
+    tables: Tables,
+    layout: Layout,
+    histogram: HistogramSpec,
+    fine: FineSpec,
+    chunk_size: usize,
+}
+
+impl Model {
+    #[inline]
+    fn view(&self, chunk: &Chunk, j: usize, t: u32) -> View {
+        let now = self.rules.components(stored(chunk, j), u32::from(chunk.last_update[j]), t);
+        let own = self.rules.own(now.gains, now.losses);
+        let has_friends = chunk.friend_offsets[j + 1] > chunk.friend_offsets[j];
+        let friends_term = i64::from(chunk.friends_term[j]);
+        let effective = self.rules.effective(own, friends_term, has_friends);
+        View {
+            now,
+            own,
+            effective,
+            friends_term,
+            has_friends,
+            grade: self.scenario.score.grade_of(effective),
+            listed: chunk.flags[j] & flag::LISTED != 0,
+            backed: chunk.flags[j] & flag::BACKED != 0,
+        }
+    }
+
+    /// Whether a trigger is met by a grade and a listing status. Grade
+    /// triggers are never met when the scenario has no score.
+    #[inline]
+    fn met(&self, trigger: Trigger, grade: usize, listed: bool) -> bool {
+        match trigger {
+            Trigger::Blacklisted => listed,
+            Trigger::GradeAtMost(g) => self.rules.enabled && grade >= g,
+            Trigger::GradeAtLeast(g) => self.rules.enabled && grade <= g,
+        }
+    }
+
+    /// Bit set of the triggers in `list` that are met.
+    #[inline]
+    fn met_set(&self, list: &[Trigger], grade: usize, listed: bool) -> u32 {
+        list.iter()
+            .enumerate()
+            .fold(0, |bits, (i, &tr)| bits | (u32::from(self.met(tr, grade, listed)) << i))
+    }
+
+    /// What activity `k` does for a citizen in state `v`: denied (with
+    /// whether wrongfully: no trigger met with E removed and only backed
+    /// listings counted), granted, or neither.
+    fn verdict(&self, k: usize, v: &View) -> Verdict {
+        let sanction = &self.tables.sanctions[k];
+        let met = self.met_set(sanction, v.grade, v.listed);
+        if met != 0 {
+            let own = self.rules.own(v.now.gains, v.now.losses - v.now.erroneous);
+            let eff = self.rules.effective(own, v.friends_term, v.has_friends);
+            let grade = self.scenario.score.grade_of(eff);
+            let wrongful = self.met_set(sanction, grade, v.listed && v.backed) == 0;
+            return Verdict::Denied { wrongful, met };
+        }
+        let reward = &self.tables.rewards[k];
+        let met = self.met_set(reward, v.grade, v.listed);
+        if met != 0 {
+            return Verdict::Granted { met };
+        }
+        Verdict::Neutral
+    }
+
+    /// Text of the triggers met (bit set `met` over the sanction's or the
+    /// reward's list), e.g. `blacklisted; grade <= D`, with the label.
+    fn rule_text(&self, k: usize, met: u32, sanction: bool) -> String {
+        let a = &self.scenario.activities[k];
+        let (list, label) = if sanction { (&a.sanction, &a.sanction_label) } else { (&a.reward, &a.reward_label) };
+        let text = list
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (met >> i) & 1 == 1)
+            .map(|(_, &tr)| self.scenario.trigger_text(tr))
+            .collect::<Vec<_>>()
+            .join("; ");
+        match label {
+            Some(l) => format!("{text} ({l})"),
+            None => text,
+        }
+    }
+
+    /// Pressure P_i(t) from yesterday's effective score (§2).
+    #[inline]
+    fn pressure(&self, aware: bool, yesterday: i32) -> f64 {
+        if !aware {
+            return 0.0;
+        }
+        let gap = (self.tables.base - i64::from(yesterday)) as f64 / self.tables.width_milli;
+        (self.tables.general_deterrence + gap.max(0.0)).min(1.0)
+    }
+
+    /// Candidate rates of citizen j on day t: per behaviour, the bounded
+    /// event rate x = λ̄·bound/365 and the spurious rate, both 0 outside the
+    /// age range. Writes `2·B` items into `items` and their suffix sums.
+    #[inline]
+    fn candidate_rates(&self, chunk: &Chunk, j: usize, age: u32, items: &mut [f64], base: &mut [f64]) -> f64 {
+        let c = f64::from(chunk.compliance[j]) - 0.5;
+        let d = f64::from(chunk.dissent[j]) - 0.5;
+        let urban = chunk.flags[j] & flag::URBAN != 0;
+        let mut total = 0.0;
+        for (b, row) in self.tables.behaviours.iter().enumerate() {
+            if age < row.age_min || age > row.age_max {
+                items[2 * b] = 0.0;
+                items[2 * b + 1] = 0.0;
+                base[b] = 0.0;
+                continue;
+            }
+            let mut rate = row.daily_rate * (row.compliance_slope * c + row.dissent_slope * d).exp();
+            if urban {
+                rate *= row.urban_multiplier;
+            }
+            base[b] = rate;
+            items[2 * b] = rate * row.bound;
+            items[2 * b + 1] = row.spurious_daily;
+            total += items[2 * b] + items[2 * b + 1];
+        }
+        total
+    }
+
+    /// The day of the next candidate, drawn after `from - 1`: `from + G`
+    /// with G geometric of daily probability 1 − exp(−total).
+    #[inline]
+    fn next_candidate(&self, citizen: u32, t: u32, slot: u32, from: u32, total: f64) -> u16 {
+        if total <= 0.0 {
+            return NO_DAY;
+        }
+        let gap = (self.rng.exponential(Stream::Candidate, citizen, t, slot) / total).floor();
+        let day = f64::from(from) + gap;
+        if day >= f64::from(NO_DAY) {
+            NO_DAY
+        } else {
+            day as u16
+        }
+    }
+
+    /// Steps 2–4 for citizen j of a chunk.
+    fn records_for(&self, chunk: &mut Chunk, scores: &[i32], acc: &mut DayAcc, j: usize, t: u32) {
+        let i = chunk.first + j as u32;
+        // Step 4, first half: exits are drawn before the day's entries.
+        if chunk.flags[j] & flag::LISTED != 0 && u32::from(chunk.listing_end[j]) <= t {
+            chunk.flags[j] &= !(flag::LISTED | flag::BACKED);
+            acc.listings_ended += 1;
+            if chunk.flags[j] & flag::TRACKED != 0 {
+                let mut row = AuditRow::new(i, t, AuditKind::Delisted);
+                row.detail = Some("paid or term over".into());
+                acc.audit.push(row);
+            }
+        }
+        let age = u32::from(chunk.age0[j]) + t / YEAR;
+        let nb = self.tables.behaviours.len();
+        // Scratch on the stack for the usual catalogue sizes.
+        let mut items_buf = [0.0f64; 64];
+        let mut base_buf = [0.0f64; 32];
+        let mut heap_items;
+        let mut heap_base;
+        let (items, base): (&mut [f64], &mut [f64]) = if nb <= 32 {
+            (&mut items_buf[..2 * nb], &mut base_buf[..nb])
+        } else {
+            heap_items = vec![0.0; 2 * nb];
+            heap_base = vec![0.0; nb];
+            (&mut heap_items[..], &mut heap_base[..])
+        };
+        if t % YEAR == 0 {
+            // Ages change on year starts, and with them the rates.
+            let total = self.candidate_rates(chunk, j, age, items, base);
+            chunk.next_candidate[j] = self.next_candidate(i, t, 0, t, total);
+        }
+        if u32::from(chunk.next_candidate[j]) != t {
+            return;
+        }
+        let total = self.candidate_rates(chunk, j, age, items, base);
+        let mut suffix_buf = [0.0f64; 64];
+        let mut heap_suffix;
+        let suffix: &mut [f64] = if nb <= 32 {
+            &mut suffix_buf[..2 * nb]
+        } else {
+            heap_suffix = vec![0.0; 2 * nb];
+            &mut heap_suffix[..]
+        };
+        let mut run = 0.0;
+        for k in (0..2 * nb).rev() {
+            run += items[k];
+            suffix[k] = run;
+        }
+        let pressure = self.pressure(chunk.flags[j] & flag::AWARE != 0, scores[j]);
+        let (items, base) = (&*items, &*base);
+        sample_given_any(items, suffix, &self.rng, Stream::CandidatePick, i, t, 0, |k| {
+            let b = k / 2;
+            let row = &self.tables.behaviours[b];
+            if k % 2 == 1 {
+                // A spurious candidate: a record only where b is penalised.
+                if row.penalised {
+                    self.apply_record(chunk, acc, j, t, b, RecordKind::Spurious);
+                }
+                return;
+            }
+            // Thinning: accept the bounded candidate with probability p/q.
+            let multiplier = if row.penalised {
+                (1.0 - row.deterrence * pressure).max(0.0)
+            } else if row.rewarded {
+                1.0 + row.boost * pressure
+            } else {
+                1.0
+            };
+            let p = -(-base[b] * multiplier).exp_m1();
+            let q = -(-items[k]).exp_m1();
+            if self.rng.uniform(Stream::Accept, i, t, b as u32) * q >= p {
+                return;
+            }
+            acc.true_events[b] += 1;
+            let urban = chunk.flags[j] & flag::URBAN != 0;
+            let coverage = if urban { row.coverage_urban } else { row.coverage_rural };
+            if !self.rng.bernoulli(coverage, Stream::Coverage, i, t, b as u32) {
+                return;
+            }
+            if row.misattribution > 0.0 && self.rng.bernoulli(row.misattribution, Stream::Misattribution, i, t, b as u32) {
+                // Uniform among the region's citizens of an eligible age today, never the actor.
+                let r = usize::from(chunk.region[j]);
+                let year = i64::from(t / YEAR);
+                let (lo, hi) = self.layout.age_range(r, i64::from(row.age_min) - year, i64::from(row.age_max) - year);
+                let others = hi.saturating_sub(lo).saturating_sub(1);
+                if others > 0 {
+                    let pick = lo + self.rng.below(u64::from(others), Stream::MisattributionTarget, i, t, b as u32) as u32;
+                    let target = if pick >= i { pick + 1 } else { pick };
+                    acc.misattributed.push(Misattributed { target, actor: i, behaviour: b as u16 });
+                }
+                return;
+            }
+            self.apply_record(chunk, acc, j, t, b, RecordKind::Correct);
+        });
+        chunk.next_candidate[j] = self.next_candidate(i, t, 1, t + 1, total);
+    }
+
+    /// Writes a record of behaviour b against citizen j: the score (§4) and
+    /// a listing (§5).
+    fn apply_record(&self, chunk: &mut Chunk, acc: &mut DayAcc, j: usize, t: u32, b: usize, kind: RecordKind) {
+        let row = &self.tables.behaviours[b];
+        let erroneous = kind != RecordKind::Correct;
+        if erroneous {
+            acc.erroneous_records[b] += 1;
+        } else {
+            acc.correct_records[b] += 1;
+        }
+        let i = chunk.first + j as u32;
+        if row.points != 0 {
+            let now = self.rules.components(stored(chunk, j), u32::from(chunk.last_update[j]), t);
+            let (mut g, mut l, mut e) = (now.gains, now.losses, now.erroneous);
+            if row.points > 0 {
+                g += row.points;
+            } else {
+                l += row.points;
+                if erroneous {
+                    e += row.points;
+                }
+            }
+            chunk.gains[j] = g;
+            chunk.losses[j] = l;
+            chunk.erroneous[j] = e;
+            chunk.last_update[j] = t as u16;
+        }
+        let tracked = chunk.flags[j] & flag::TRACKED != 0;
+        if tracked {
+            let beh = &self.scenario.behaviours[b];
+            let mut a = AuditRow::new(i, t, AuditKind::Record);
+            a.behaviour = Some(beh.name.clone());
+            a.source = Some(self.scenario.sources[beh.source].name.clone());
+            a.points_milli = Some(row.points);
+            a.erroneous = Some(erroneous);
+            a.detail = Some(
+                match kind {
+                    RecordKind::Correct => "correct",
+                    RecordKind::Spurious => "spurious",
+                    RecordKind::Misattributed(_) => "misattributed",
+                }
+                .into(),
+            );
+            if let RecordKind::Misattributed(actor) = kind {
+                a.actor = Some(actor);
+            }
+            acc.audit.push(a);
+        }
+        if row.blacklists {
+            let f = &mut chunk.flags[j];
+            if *f & flag::LISTED == 0 {
+                *f |= flag::LISTED | flag::EVER_LISTED;
+                if !erroneous {
+                    *f |= flag::BACKED;
+                }
+                let days = (self.rng.exponential(Stream::ListingExit, i, t, 0) / self.tables.listing_exit_rate).floor();
+                let paid = f64::from(t) + 1.0 + days;
+                let term = f64::from(t) + f64::from(self.scenario.blacklist.max_days);
+                let end = paid.min(term).min(f64::from(NO_DAY - 1));
+                chunk.listing_end[j] = end as u16;
+                acc.listings_started += 1;
+                if tracked {
+                    let mut a = AuditRow::new(i, t, AuditKind::Listed);
+                    a.behaviour = Some(self.scenario.behaviours[b].name.clone());
+                    a.erroneous = Some(erroneous);
+                    acc.audit.push(a);
+                }
+            } else if !erroneous {
+                *f |= flag::BACKED;
+            }
+        }
+    }
+
+    /// Steps 6–9 for citizen j; returns the effective score at the end of the day.
+    fn settle(&self, chunk: &mut Chunk, acc: &mut DayAcc, j: usize, t: u32) -> i64 {
+        let i = chunk.first + j as u32;
+        let mut v = self.view(chunk, j, t);
+        let age = u32::from(chunk.age0[j]) + t / YEAR;
+        let tracked = chunk.flags[j] & flag::TRACKED != 0;
+        let a = self.scenario.activities.len();
+
+        // Step 7: daily activities, drawn only for citizens a trigger applies to.
+        if self.tables.any_daily_trigger {
+            let (rates, total) = self.tables.activities.row(age, chunk.decile[j]);
+            if total > 0.0 {
+                let mut verdicts = [Verdict::Neutral; crate::sim::MAX_ACTIVITIES];
+                let mut any = false;
+                for (k, verdict) in verdicts.iter_mut().enumerate().take(a) {
+                    if rates[k] > 0.0 {
+                        *verdict = self.verdict(k, &v);
+                        any |= *verdict != Verdict::Neutral;
+                    }
+                }
+                if any && self.rng.uniform(Stream::Activity, i, t, 0) < -(-total).exp_m1() {
+                    let mut suffix = [0.0f64; crate::sim::MAX_ACTIVITIES];
+                    let mut run = 0.0;
+                    for k in (0..a).rev() {
+                        run += rates[k];
+                        suffix[k] = run;
+                    }
+                    let urban = chunk.flags[j] & flag::URBAN != 0;
+                    let slots = Simulation::slots(&self.scenario.population.age_bands, chunk.decile[j], urban, age, chunk.region[j]);
+                    sample_given_any(rates, &suffix[..a], &self.rng, Stream::Activity, i, t, 1, |k| match verdicts[k] {
+                        Verdict::Denied { wrongful, met } => {
+                            acc.denials[k] += 1;
+                            acc.wrongful_denials[k] += u32::from(wrongful);
+                            for s in slots {
+                                acc.group_denials[s * a + k] += 1;
+                                acc.group_wrongful[s * a + k] += u32::from(wrongful);
+                            }
+                            chunk.last_denial[j] = t as u16;
+                            chunk.ever_denied[j] |= 1 << k;
+                            if tracked {
+                                let mut row = AuditRow::new(i, t, AuditKind::Denial);
+                                row.activity = Some(self.scenario.activities[k].name.clone());
+                                row.rule = Some(self.rule_text(k, met, true));
+                                row.wrongful = Some(wrongful);
+                                acc.audit.push(row);
+                            }
+                        }
+                        Verdict::Granted { met } => {
+                            acc.grants[k] += 1;
+                            for s in slots {
+                                acc.group_grants[s * a + k] += 1;
+                            }
+                            if tracked {
+                                let mut row = AuditRow::new(i, t, AuditKind::Grant);
+                                row.activity = Some(self.scenario.activities[k].name.clone());
+                                row.rule = Some(self.rule_text(k, met, false));
+                                acc.audit.push(row);
+                            }
+                        }
+                        Verdict::Neutral => {}
+                    });
+                }
+            }
+        }
+
+        // Step 8: appeals by citizens with a denial in the window (today included).
+        let appeals = &self.scenario.appeals;
+        let last = chunk.last_denial[j];
+        if appeals.enabled && last != NO_DAY && t - u32::from(last) < appeals.window_days && self.rng.bernoulli(appeals.daily_probability, Stream::Appeal, i, t, 0) {
+            acc.appeals += 1;
+            let unbacked = v.listed && !v.backed;
+            let has_error = v.now.erroneous < 0 || unbacked;
+            let won = has_error && self.rng.bernoulli(appeals.win_probability, Stream::Appeal, i, t, 1);
+            if won {
+                acc.appeals_won += 1;
+                chunk.gains[j] = v.now.gains;
+                chunk.losses[j] = v.now.losses - v.now.erroneous;
+                chunk.erroneous[j] = 0;
+                chunk.last_update[j] = t as u16;
+                if unbacked {
+                    chunk.flags[j] &= !(flag::LISTED | flag::BACKED);
+                    acc.listings_ended += 1;
+                    if tracked {
+                        let mut row = AuditRow::new(i, t, AuditKind::Delisted);
+                        row.detail = Some("appeal".into());
+                        acc.audit.push(row);
+                    }
+                }
+                v = self.view(chunk, j, t);
+            }
+            if tracked {
+                let mut row = AuditRow::new(i, t, AuditKind::Appeal);
+                row.won = Some(won);
+                acc.audit.push(row);
+            }
+        }
+
+        // Step 9: the day's figures.
+        if v.listed {
+            acc.blacklisted += 1;
+            acc.blacklisted_erroneous += u32::from(!v.backed);
+        }
+        if age >= u32::from(self.scenario.population.adult_age) {
+            acc.adults += 1;
+            acc.score_sum += v.effective;
+            acc.histogram[self.histogram.bin_of(v.effective)] += 1;
+            acc.fine[self.fine.bin_of(v.effective)] += 1;
+            acc.grades[v.grade] += 1;
+        }
+        if tracked {
+            let mut row = AuditRow::new(i, t, AuditKind::Score);
+            row.own_score_milli = Some(v.own);
+            row.effective_score_milli = Some(v.effective);
+            row.grade = Some(self.scenario.score.grades[v.grade].name.clone());
+            acc.audit.push(row);
+        }
+        v.effective
+    }
+}
