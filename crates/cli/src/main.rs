@@ -1,1 +1,93 @@
-fn main() {}
+//! `scorelab`: run social credit scenarios on a synthetic population and
+//! measure what they do. A thin binary: parsing and printing here, the work
+//! in the scenario, engine and store crates.
+
+mod cmd_compare;
+mod cmd_explain;
+mod cmd_run;
+mod cmd_scenarios;
+mod error;
+mod report;
+mod sys;
+
+use clap::{Parser, Subcommand};
+use error::CliError;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// scorelab: a laboratory for social credit systems.
+///
+/// It simulates a points score with grades, a court blacklist, rewards and
+/// punishments on a synthetic population, and measures who is punished, how
+/// many wrongly, and what reaches their children. It is a simulator: no
+/// input takes records about real people and no output decides anything
+/// about a real person.
+#[derive(Debug, Parser)]
+#[command(name = "scorelab", version, about, long_about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario on a synthetic population and write a run directory.
+    #[command(after_help = "Examples:
+  scorelab run                                   # seed-article, 1,000,000 citizens, 365 days, seed 1
+  scorelab run court-blacklist --citizens 200000 --days 730 --seed 7
+  scorelab run my-policy.toml --out runs/my-policy --track 12,345 --json")]
+    Run(cmd_run::RunArgs),
+    /// Tell the story of one citizen of a run, day by day.
+    #[command(after_help = "Examples:
+  scorelab explain runs/seed-article-1 --citizen 4242
+  scorelab explain runs/seed-article-1 --citizen 17 --json")]
+    Explain(cmd_explain::ExplainArgs),
+    /// Compare the headline figures of two runs (and the chilling effect
+    /// when one is the other's baseline).
+    #[command(after_help = "Examples:
+  scorelab run seed-article --seed 3 && scorelab run baseline --seed 3
+  scorelab compare runs/seed-article-3 runs/baseline-3")]
+    Compare(cmd_compare::CompareArgs),
+    /// List the built-in scenarios, or print one as TOML.
+    #[command(after_help = "Examples:
+  scorelab scenarios
+  scorelab scenarios show court-blacklist > my-policy.toml")]
+    Scenarios(cmd_scenarios::ScenariosArgs),
+    /// Validate a scenario file (or a built-in name).
+    #[command(after_help = "Examples:
+  scorelab check my-policy.toml
+  scorelab check my-policy.toml --json")]
+    Check(cmd_scenarios::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout with success; usage
+            // errors to stderr, which are bad input.
+            let code = if e.use_stderr() { error::EXIT_BAD_INPUT } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result: Result<(), CliError> = match cli.command {
+        Command::Run(args) => cmd_run::run(args),
+        Command::Explain(args) => cmd_explain::explain(args),
+        Command::Compare(args) => cmd_compare::compare(args),
+        Command::Scenarios(args) => cmd_scenarios::scenarios(args),
+        Command::Check(args) => cmd_scenarios::check(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// The default folder for runs.
+pub fn default_runs_dir() -> PathBuf {
+    PathBuf::from("runs")
+}

@@ -202,9 +202,20 @@ impl Simulation {
         t
     }
 
-    /// Takes the audit rows gathered so far (tracked citizens only).
+    /// Takes the audit rows gathered so far (tracked citizens only), in the
+    /// order of the day for each citizen: records and listings, then
+    /// denials and grants, then appeals, then the end-of-day score.
     pub fn take_audit(&mut self) -> Vec<AuditRow> {
-        std::mem::take(&mut self.audit)
+        let mut rows = std::mem::take(&mut self.audit);
+        let phase = |r: &AuditRow| match r.kind {
+            AuditKind::Record | AuditKind::Listed => 0,
+            AuditKind::Delisted if r.detail.as_deref() != Some("appeal") => 0,
+            AuditKind::Denial | AuditKind::Grant => 1,
+            AuditKind::Appeal | AuditKind::Delisted => 2,
+            AuditKind::Score => 3,
+        };
+        rows.sort_by_key(|r| (r.citizen, r.day, phase(r)));
+        rows
     }
 
     #[inline]
@@ -520,6 +531,12 @@ impl Simulation {
                 denied_school_as_child: c.flags[j] & flag::DENIED_SCHOOL != 0,
             }
         })
+    }
+
+    /// The friends of citizen `i` (global indices, ascending, no repeats).
+    pub fn friends_of(&self, i: u32) -> &[u32] {
+        let size = self.model.chunk_size;
+        self.chunks[i as usize / size].friends_of(i as usize % size)
     }
 
     /// Total friend links stored (each undirected link counted twice).
