@@ -25,11 +25,17 @@ pub struct Scenario {
     pub name: String,
     /// One line saying what the scenario models.
     pub description: String,
+    /// The synthetic population (`[population]`).
     pub population: Population,
+    /// The friends graph (`[network]`).
     pub network: Network,
+    /// Pressure on aware citizens (`[pressure]`).
     pub pressure: Pressure,
+    /// The points score and its grades (`[score]`).
     pub score: Score,
+    /// The court blacklist (`[blacklist]`).
     pub blacklist: Blacklist,
+    /// Appeals (`[appeals]`).
     pub appeals: Appeals,
     /// Whether sanctions are applied at all (`false` in `baseline`).
     pub sanctions_enabled: bool,
@@ -71,22 +77,29 @@ pub struct Population {
 /// Parameters of a Beta distribution, both > 0.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BetaDist {
+    /// α > 0.
     pub alpha: f64,
+    /// β > 0.
     pub beta: f64,
 }
 
 /// One age band of the day-0 age distribution; ages uniform inside.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AgeBand {
+    /// First age of the band (whole years).
     pub min: u8,
+    /// Last age of the band, included.
     pub max: u8,
+    /// Share of the population in the band.
     pub share: f64,
 }
 
 /// An inclusive range of whole years.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct AgeRange {
+    /// Youngest age inside the range.
     pub min: u8,
+    /// Oldest age inside the range (included).
     pub max: u8,
 }
 
@@ -153,6 +166,7 @@ impl Score {
 /// One grade of the score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Grade {
+    /// Name used in triggers (`grade <= C`) and reports.
     pub name: String,
     /// Lowest effective score (thousandths) with this grade; `None` for the
     /// lowest grade.
@@ -162,6 +176,7 @@ pub struct Grade {
 /// The court blacklist (section 5).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Blacklist {
+    /// Whether blacklisting records list anyone.
     pub enabled: bool,
     /// Half-life of a listing in days: daily exit probability 1 − 2^(−1/h).
     pub half_life_days: f64,
@@ -172,6 +187,7 @@ pub struct Blacklist {
 /// Appeals (section 7).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Appeals {
+    /// Whether citizens appeal at all.
     pub enabled: bool,
     /// A denial within this many days (today included) makes a citizen appeal.
     pub window_days: u32,
@@ -184,8 +200,11 @@ pub struct Appeals {
 /// A data source (section 3).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Source {
+    /// Name of the source, `[a-z0-9_]+`.
     pub name: String,
+    /// Probability that a true event of an urban citizen is recorded.
     pub coverage_urban: f64,
+    /// Probability that a true event of a rural citizen is recorded.
     pub coverage_rural: f64,
     /// Misattribution rate m.
     pub misattribution: f64,
@@ -196,13 +215,19 @@ pub struct Source {
 /// A behaviour of the catalogue (section 2).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Behaviour {
+    /// Name of the behaviour, `[a-z0-9_]+`.
     pub name: String,
+    /// The data source that records it (index into [`Scenario::sources`]).
     pub source: SourceId,
+    /// Ages at which a citizen can do it (eligibility).
     pub ages: AgeRange,
     /// λ_b, events per eligible citizen-year (≥ 0).
     pub rate_per_year: f64,
+    /// β_c, slope on compliance.
     pub compliance_slope: f64,
+    /// β_d, slope on dissent.
     pub dissent_slope: f64,
+    /// u_b ≥ 0, rate multiplier for urban citizens.
     pub urban_multiplier: f64,
     /// π_b in thousandths of a point.
     pub points_milli: i64,
@@ -219,28 +244,40 @@ pub struct Behaviour {
 pub enum ActivityKind {
     /// Every eligible citizen attempts with a daily probability.
     Daily {
+        /// Ages of the citizens who attempt it.
         ages: AgeRange,
         /// a, attempts per citizen-year (multiplied by the decile when `scale_by_decile`).
         rate_per_year: f64,
+        /// Whether the rate is multiplied by the income decile (1..=10).
         scale_by_decile: bool,
     },
     /// Children of the listed ages attempt once, on the given day of the
     /// year; the triggers are evaluated on their guardian.
-    SchoolEnrolment { ages: Vec<u8>, day_of_year: u32 },
+    SchoolEnrolment {
+        /// Ages (on the day) of the children who apply, e.g. `[6, 12]`.
+        ages: Vec<u8>,
+        /// The attempt is on days t with `t mod 365 == day_of_year` (0..365).
+        day_of_year: u32,
+    },
 }
 
 /// A condition on a citizen's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Trigger {
+    /// The citizen is on the blacklist.
     Blacklisted,
+    /// The citizen's grade is this grade or a lower one (index ≥ this).
     GradeAtMost(GradeId),
+    /// The citizen's grade is this grade or a higher one (index ≤ this).
     GradeAtLeast(GradeId),
 }
 
 /// An activity with its sanction and reward (section 6).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Activity {
+    /// Name of the activity, `[a-z0-9_]+`.
     pub name: String,
+    /// Who attempts it and when.
     pub kind: ActivityKind,
     /// The activity is denied when any of these is met.
     pub sanction: Vec<Trigger>,

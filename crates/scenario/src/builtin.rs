@@ -1,0 +1,57 @@
+//! The built-in scenarios, embedded in the binary from `scenarios/*.toml`.
+
+/// A built-in scenario: its name, one-line description and TOML text.
+pub(crate) struct Builtin {
+    pub(crate) name: &'static str,
+    /// Identical to the file's `description` (a test checks it), so that a
+    /// listing does not have to parse every file.
+    pub(crate) description: &'static str,
+    pub(crate) source: &'static str,
+}
+
+/// Every built-in scenario, in the order they are listed to users.
+pub(crate) const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "seed-article",
+        description: "MODEL.md as written: points score with grades, court blacklist, sanctions and rewards",
+        source: include_str!("../../../scenarios/seed-article.toml"),
+    },
+    Builtin {
+        name: "baseline",
+        description: "Same population and behaviours as seed-article, nothing scored, no sanctions: the counterfactual",
+        source: include_str!("../../../scenarios/baseline.toml"),
+    },
+    Builtin {
+        name: "court-blacklist",
+        description: "Only the court blacklist and its sanctions; no score",
+        source: include_str!("../../../scenarios/court-blacklist.toml"),
+    },
+];
+
+/// The names of [`BUILTINS`], in the same order.
+pub(crate) const BUILTIN_NAMES: &[&str] = &["seed-article", "baseline", "court-blacklist"];
+
+/// The built-in of that exact name.
+pub(crate) fn find(name: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|b| b.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_table() {
+        let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
+        assert_eq!(names, BUILTIN_NAMES);
+    }
+
+    #[test]
+    fn descriptions_match_the_files() {
+        for b in BUILTINS {
+            let table: toml::Table = toml::from_str(b.source).unwrap();
+            assert_eq!(table["name"].as_str(), Some(b.name), "{}", b.name);
+            assert_eq!(table["description"].as_str(), Some(b.description), "{}", b.name);
+        }
+    }
+}
