@@ -96,9 +96,8 @@ fn rows(a: &Summary, b: &Summary) -> Vec<Row> {
         }
         g
     };
-    let share_of = |s: &Summary, grade: &str| {
-        s.final_day.grades.iter().find(|g| g.grade == grade).map_or(0.0, |g| g.share)
-    };
+    let share_of =
+        |s: &Summary, grade: &str| s.final_day.grades.iter().find(|g| g.grade == grade).map_or(0.0, |g| g.share);
     for g in grades {
         push(format!("adults in grade {g}"), share_of(a, g), share_of(b, g), Kind::Share);
     }
@@ -114,13 +113,20 @@ fn rows(a: &Summary, b: &Summary) -> Vec<Row> {
         }
     }
     for act in acts {
-        let get = |s: &Summary| s.activities.iter().find(|x| x.activity == act).map_or((0, 0), |x| (x.denials, x.wrongful_denials));
+        let get = |s: &Summary| {
+            s.activities.iter().find(|x| x.activity == act).map_or((0, 0), |x| (x.denials, x.wrongful_denials))
+        };
         let ((da, wa), (db, wb)) = (get(a), get(b));
         push(format!("denials: {act}"), da as f64, db as f64, Kind::Count);
         push(format!("wrongful denials: {act}"), wa as f64, wb as f64, Kind::Count);
     }
     push("citizens ever denied anything".into(), a.unique_denied_any as f64, b.unique_denied_any as f64, Kind::Count);
-    push("children denied school".into(), a.children_denied_school as f64, b.children_denied_school as f64, Kind::Count);
+    push(
+        "children denied school".into(),
+        a.children_denied_school as f64,
+        b.children_denied_school as f64,
+        Kind::Count,
+    );
     push("appeals made".into(), a.appeals as f64, b.appeals as f64, Kind::Count);
     push("appeals won".into(), a.appeals_won as f64, b.appeals_won as f64, Kind::Count);
     for x in &a.behaviours {
@@ -132,10 +138,16 @@ fn rows(a: &Summary, b: &Summary) -> Vec<Row> {
 
 fn render(c: &Comparison, a: &Summary, b: &Summary) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "A: {} ({}, seed {}, {} citizens, {} days)", c.a, a.scenario, a.seed, count(a.citizens), a.days);
-    let _ = writeln!(out, "B: {} ({}, seed {}, {} citizens, {} days)", c.b, b.scenario, b.seed, count(b.citizens), b.days);
+    let _ =
+        writeln!(out, "A: {} ({}, seed {}, {} citizens, {} days)", c.a, a.scenario, a.seed, count(a.citizens), a.days);
+    let _ =
+        writeln!(out, "B: {} ({}, seed {}, {} citizens, {} days)", c.b, b.scenario, b.seed, count(b.citizens), b.days);
     if !c.paired {
-        let _ = writeln!(out, "(not paired: {}; differences include sampling noise)", a.baseline_mismatch(b).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "(not paired: {}; differences include sampling noise)",
+            a.baseline_mismatch(b).unwrap_or_default()
+        );
     }
     let _ = writeln!(out, "\n  {:<40} {:>14} {:>14} {:>14}", "figure", "A", "B", "A - B");
     for r in &c.rows {
@@ -158,7 +170,10 @@ fn render(c: &Comparison, a: &Summary, b: &Summary) -> String {
         let _ = writeln!(out, "  {:<40} {:>14} {:>14} {:>14}", r.figure, f(r.a), f(r.b), diff);
     }
     if let Some(rows) = &c.chilling {
-        let _ = writeln!(out, "\nChilling effect (true events of the scored run relative to the no-scoring run, same draws):");
+        let _ = writeln!(
+            out,
+            "\nChilling effect (true events of the scored run relative to the no-scoring run, same draws):"
+        );
         for r in rows {
             let _ = writeln!(
                 out,

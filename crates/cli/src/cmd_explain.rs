@@ -79,17 +79,20 @@ pub fn explain(args: ExplainArgs) -> Result<(), CliError> {
 /// Re-runs the run's scenario, seed and size with the citizen tracked, and
 /// checks that the replay is the same run (its daily figures equal the
 /// stored ones).
-fn replay(run: &RunDir, citizen: u32, threads: Option<usize>, quiet: bool) -> Result<(Vec<AuditRow>, CitizenRow), CliError> {
+fn replay(
+    run: &RunDir,
+    citizen: u32,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<(Vec<AuditRow>, CitizenRow), CliError> {
     let m = run.manifest();
     let origin = format!("{} (manifest.json)", run.path().display());
     let scenario = scorelab_scenario::parse_str(&m.scenario_toml, &origin).input()?;
     let citizens = u32::try_from(m.citizens).map_err(|_| bad_input("the run is too large to replay on one machine"))?;
     let config = RunConfig { citizens, days: m.days, seed: m.seed, tracked: vec![citizen] };
     let stored: Vec<DayMetrics> = run.read_daily().input()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or_else(crate::sys::cores))
-        .build()
-        .failed()?;
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(threads.unwrap_or_else(crate::sys::cores)).build().failed()?;
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(u64::from(m.days)) };
     bar.set_style(
         ProgressStyle::with_template("replaying to follow citizen {msg}: day {pos}/{len} [{wide_bar}] {eta} left")

@@ -64,15 +64,11 @@ fn parse_count(s: &str) -> Result<u32, String> {
         Some('b' | 'B') => (&clean[..clean.len() - 1], 1e9),
         _ => (&clean[..], 1.0),
     };
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of citizens (e.g. 1000000, 1_000_000 or 10M)"))?;
+    let value: f64 =
+        num.parse().map_err(|_| format!("`{s}` is not a number of citizens (e.g. 1000000, 1_000_000 or 10M)"))?;
     let n = (value * mult).round();
     if !(1.0..=f64::from(u32::MAX - 1)).contains(&n) {
-        return Err(format!(
-            "{s} citizens: must be between 1 and {} on one machine",
-            u32::MAX - 1
-        ));
+        return Err(format!("{s} citizens: must be between 1 and {} on one machine", u32::MAX - 1));
     }
     Ok(n as u32)
 }
@@ -90,11 +86,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let scenario = scorelab_scenario::load(&args.scenario).input()?;
     let scenario_toml = scorelab_scenario::resolved_toml(&args.scenario).input()?;
     if args.days == 0 || args.days > scorelab_engine::MAX_DAYS {
-        return Err(bad_input(format!(
-            "--days {}: must be between 1 and {}",
-            args.days,
-            scorelab_engine::MAX_DAYS
-        )));
+        return Err(bad_input(format!("--days {}: must be between 1 and {}", args.days, scorelab_engine::MAX_DAYS)));
     }
     if let Some(&bad) = args.track.iter().find(|&&t| t >= args.citizens) {
         return Err(bad_input(format!(
@@ -112,10 +104,8 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     tracked.extend(&args.track);
     tracked.sort_unstable();
     tracked.dedup();
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| crate::default_runs_dir().join(format!("{}-{}", scenario.name, args.seed)));
+    let out =
+        args.out.clone().unwrap_or_else(|| crate::default_runs_dir().join(format!("{}-{}", scenario.name, args.seed)));
     let plan = Plan {
         config: RunConfig { citizens: args.citizens, days: args.days, seed: args.seed, tracked },
         scenario,
@@ -297,16 +287,18 @@ fn bar(quiet: bool, len: Option<u64>) -> ProgressBar {
     match len {
         Some(n) => {
             let pb = ProgressBar::new(n);
-            let style = ProgressStyle::with_template("day {pos}/{len} [{wide_bar}] {msg}, {elapsed} elapsed, {eta} left")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
+            let style =
+                ProgressStyle::with_template("day {pos}/{len} [{wide_bar}] {msg}, {elapsed} elapsed, {eta} left")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
             pb.set_style(style);
             pb
         }
         None => {
             let pb = ProgressBar::new_spinner();
             pb.set_style(
-                ProgressStyle::with_template("{spinner} {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             pb
         }

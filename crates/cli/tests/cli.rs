@@ -73,7 +73,10 @@ fn output_files_are_identical_for_1_2_and_4_threads() {
 fn a_complete_run_is_not_overwritten_without_force() {
     let tmp = tempfile::tempdir().unwrap();
     let run = small_run(tmp.path(), "court-blacklist", "c", &[]);
-    let o = scorelab(&["run", "court-blacklist", "--citizens", "3000", "--days", "60", "--out", run.to_str().unwrap(), "-q"], tmp.path());
+    let o = scorelab(
+        &["run", "court-blacklist", "--citizens", "3000", "--days", "60", "--out", run.to_str().unwrap(), "-q"],
+        tmp.path(),
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
     small_run(tmp.path(), "court-blacklist", "c", &["--force"]);
@@ -86,7 +89,11 @@ fn bad_input_exits_with_2_and_a_clear_message() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("seed-article"), "should list the known scenarios: {}", stderr(&o));
 
-    std::fs::write(tmp.path().join("bad.toml"), "extends = \"seed-article\"\n[behaviours.drug_use]\nrate_per_year = -1.0\n").unwrap();
+    std::fs::write(
+        tmp.path().join("bad.toml"),
+        "extends = \"seed-article\"\n[behaviours.drug_use]\nrate_per_year = -1.0\n",
+    )
+    .unwrap();
     let o = scorelab(&["check", "bad.toml"], tmp.path());
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
@@ -156,7 +163,7 @@ fn compare_reports_differences_and_the_chilling_effect() {
     let o = scorelab(&["compare", scored.to_str().unwrap(), base.to_str().unwrap()], tmp.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
-    assert!(text.contains("chilling"), "{text}");
+    assert!(text.to_lowercase().contains("chilling effect"), "{text}");
     assert!(text.contains("fake_news_post"), "{text}");
 
     let o = scorelab(&["compare", scored.to_str().unwrap(), base.to_str().unwrap(), "--json"], tmp.path());

@@ -437,8 +437,8 @@ impl Simulation {
             .zip(self.scores.par_iter_mut())
             .zip(self.accs.par_iter_mut())
             .for_each(|((chunk, scores), acc)| {
-                for j in 0..chunk.len() {
-                    scores[j] = ctx.settle(chunk, acc, j, t) as i32;
+                for (j, score) in scores.iter_mut().enumerate() {
+                    *score = ctx.settle(chunk, acc, j, t) as i32;
                 }
             });
     }
@@ -787,7 +787,7 @@ impl Model {
         }
         let pressure = self.pressure(chunk.flags[j] & flag::AWARE != 0, scores[j]);
         let (items, base) = (&*items, &*base);
-        sample_given_any(items, suffix, &self.rng, Stream::CandidatePick, i, t, 0, |k| {
+        sample_given_any(items, suffix, |k| self.rng.uniform(Stream::CandidatePick, i, t, k), |k| {
             let b = k / 2;
             let row = &self.tables.behaviours[b];
             if k % 2 == 1 {
@@ -845,7 +845,10 @@ impl Model {
             acc.correct_records[b] += 1;
         }
         let i = chunk.first + j as u32;
-        if row.points != 0 {
+        // MODEL.md §4: every record, whatever its points (0 included), brings
+        // G, L and E to day t and sets t0 = t; the rebase rounds, so skipping
+        // it for zero-point records would change later values.
+        if self.rules.enabled {
             let now = self.rules.components(stored(chunk, j), u32::from(chunk.last_update[j]), t);
             let (mut g, mut l, mut e) = (now.gains, now.losses, now.erroneous);
             if row.points > 0 {
@@ -936,7 +939,7 @@ impl Model {
                     }
                     let urban = chunk.flags[j] & flag::URBAN != 0;
                     let slots = Simulation::slots(&self.scenario.population.age_bands, chunk.decile[j], urban, age, chunk.region[j]);
-                    sample_given_any(rates, &suffix[..a], &self.rng, Stream::Activity, i, t, 1, |k| match verdicts[k] {
+                    sample_given_any(rates, &suffix[..a], |k| self.rng.uniform(Stream::Activity, i, t, 1 + k), |k| match verdicts[k] {
                         Verdict::Denied { wrongful, met } => {
                             acc.denials[k] += 1;
                             acc.wrongful_denials[k] += u32::from(wrongful);

@@ -2,7 +2,6 @@
 //! numbers instead of re-deriving them: behaviour rates and their bounds,
 //! activity attempt rates by (age, decile), trigger sets.
 
-use crate::rng::{Rng, Stream};
 use scorelab_scenario::{ActivityKind, Scenario, Trigger};
 
 /// One behaviour, ready for the day loop.
@@ -165,21 +164,12 @@ impl Tables {
 
 /// Samples which of a bundle of independent daily Bernoulli events happen,
 /// given that at least one does. Event k has probability 1 − exp(−x_k);
-/// `suffix[k]` = Σ_{j ≥ k} x_j. Calls `fired(k)` for each event that
-/// happens. Exact: the events are drawn one by one, each conditioned on
-/// "at least one of those left" until the first has happened, then
-/// unconditioned.
+/// `suffix[k]` = Σ_{j ≥ k} x_j; `uniform(k)` is the k-th uniform of the
+/// caller's counter. Calls `fired(k)` for each event that happens. Exact:
+/// the events are drawn one by one, each conditioned on "at least one of
+/// those left" until the first has happened, then unconditioned.
 #[inline]
-pub fn sample_given_any(
-    rates: &[f64],
-    suffix: &[f64],
-    rng: &Rng,
-    stream: Stream,
-    citizen: u32,
-    day: u32,
-    slot_base: u32,
-    mut fired: impl FnMut(usize),
-) {
+pub fn sample_given_any(rates: &[f64], suffix: &[f64], uniform: impl Fn(u32) -> f64, mut fired: impl FnMut(usize)) {
     let mut any = false;
     for (k, &x) in rates.iter().enumerate() {
         if x <= 0.0 {
@@ -187,7 +177,7 @@ pub fn sample_given_any(
         }
         let p = -(-x).exp_m1();
         let p = if any { p } else { p / -(-suffix[k]).exp_m1() };
-        if rng.uniform(stream, citizen, day, slot_base + k as u32) < p {
+        if uniform(k as u32) < p {
             any = true;
             fired(k);
         }

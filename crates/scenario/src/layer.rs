@@ -185,20 +185,19 @@ impl Layer {
                     .into())
             }
         }
-        for required in ["name", "description"] {
-            if !table.contains_key(required) {
-                return Err(layer
-                    .diag(
-                        &KeyPath::of(&[required]),
-                        ErrorKind::MissingKey,
-                        format!(
-                            "missing: every scenario file sets its own `{required}` (it is not inherited through `extends`)"
-                        ),
-                        At::Key,
-                        leaf_name,
-                    )
-                    .into());
-            }
+        // `name` and `description` are never inherited, so a variant never
+        // passes for its parent in a run folder; a file that omits them is
+        // named after itself.
+        if !table.contains_key("name") {
+            table.insert("name".into(), toml::Value::String(default_name(&layer.origin)));
+        }
+        if !table.contains_key("description") {
+            let name = table.get("name").and_then(|v| v.as_str()).unwrap_or("custom").to_string();
+            let text = match &layer.extends {
+                Some(parent) => format!("{name}: a variant of {parent}"),
+                None => format!("{name}: a custom scenario"),
+            };
+            table.insert("description".into(), toml::Value::String(text));
         }
         layer.table = table;
         Ok(layer)
@@ -478,5 +477,27 @@ mod tests {
         assert_eq!(base, expected);
         let keys: Vec<&String> = base.keys().collect();
         assert_eq!(keys, ["a", "list", "t", "new"], "parent order, then new keys");
+    }
+}
+
+/// The name of a scenario that does not give one: its file's stem with
+/// characters outside `[A-Za-z0-9_-]` replaced, or `custom`.
+fn default_name(origin: &Origin) -> String {
+    let stem = match origin {
+        Origin::Builtin(name) => (*name).to_string(),
+        Origin::File(path) => path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        Origin::Text(label) => {
+            std::path::Path::new(label).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+        }
+    };
+    let clean: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
+        .take(64)
+        .collect();
+    if clean.is_empty() || clean.chars().all(|c| c == '-') {
+        "custom".to_string()
+    } else {
+        clean
     }
 }

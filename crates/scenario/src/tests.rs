@@ -387,3 +387,15 @@ fn the_docs_example_loads() {
     let sc = parse_str(example, "docs example").unwrap();
     assert_ne!(sc, seed());
 }
+
+#[test]
+fn a_file_without_a_name_is_named_after_itself() {
+    let s =
+        crate::parse_str("extends = \"seed-article\"\n[score]\nhalf_life_days = 365.0\n", "policies/my policy.toml")
+            .unwrap();
+    assert_eq!(s.name, "my-policy");
+    assert_eq!(s.description, "my-policy: a variant of seed-article");
+    assert_eq!(s.score.half_life_days, 365.0);
+    let s = crate::parse_str("extends = \"seed-article\"\n", "").unwrap();
+    assert_eq!(s.name, "custom");
+}

@@ -1,0 +1,149 @@
+//! [`RunWriter`]: creates a run directory and writes its files, each one
+//! atomically, the manifest last.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use scorelab_engine::metrics::{AuditRow, CitizenRow, DayMetrics, GroupRow, HistogramSpec};
+use scorelab_scenario::Scenario;
+
+use crate::atomic::{remove_if_exists, tmp_path, write_json_atomic};
+use crate::error::StoreError;
+use crate::manifest::{files, Manifest, Progress, RunStatus, FORMAT_VERSION};
+use crate::names::Names;
+use crate::summary::Summary;
+use crate::{audit, citizens, daily, groups};
+
+/// Name of the file created and removed by [`RunWriter::create`] to check
+/// that the folder is writable.
+const PROBE: &str = ".scorelab-write-probe.tmp";
+
+/// Writes one run directory. Create it before the simulation starts (so an
+/// unwritable folder or an existing run fails before any work), write the
+/// tables and the summary when the run is over, then [`RunWriter::finish`]
+/// with the manifest: until then the folder reads as incomplete.
+#[derive(Debug)]
+pub struct RunWriter {
+    dir: PathBuf,
+}
+
+impl RunWriter {
+    /// Prepares `dir` for a new run.
+    ///
+    /// Refuses with [`StoreError::RunExists`] when `dir/manifest.json`
+    /// exists (a complete run) and `force` is false. Creates the folder and
+    /// its parents; removes the files a previous run may have left there
+    /// (its manifest first, so it stops looking complete before anything
+    /// else goes; files of an incomplete run are removed even without
+    /// `force`, since they are not a result); then checks the folder is
+    /// writable by creating and removing a probe file. Other files in the
+    /// folder are left alone.
+    pub fn create(dir: &Path, force: bool) -> Result<RunWriter, StoreError> {
+        let manifest = dir.join(files::MANIFEST);
+        match fs::metadata(&manifest) {
+            Ok(_) if !force => return Err(StoreError::RunExists { dir: dir.to_path_buf() }),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::io("check", &manifest, e)),
+        }
+        fs::create_dir_all(dir).map_err(|e| StoreError::io("create the run folder", dir, e))?;
+        for name in files::ALL {
+            let path = dir.join(name);
+            remove_if_exists(&path)?;
+            remove_if_exists(&tmp_path(&path))?;
+        }
+        let probe = dir.join(PROBE);
+        let written = fs::File::create(&probe).and_then(|mut f| f.write_all(b"scorelab\n").and_then(|()| f.sync_all()));
+        let removed = fs::remove_file(&probe);
+        written.map_err(|e| StoreError::io("write in", dir, e))?;
+        removed.map_err(|e| StoreError::io("remove", &probe, e))?;
+        Ok(RunWriter { dir: dir.to_path_buf() })
+    }
+
+    /// The run folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Writes `daily.parquet`: one row per day, wide columns named after the
+    /// scenario's grades, behaviours and activities.
+    pub fn write_daily(&self, scenario: &Scenario, spec: HistogramSpec, days: &[DayMetrics]) -> Result<(), StoreError> {
+        self.write_daily_with_names(&Names::of(scenario), spec, days)
+    }
+
+    /// [`RunWriter::write_daily`] from the names alone.
+    pub fn write_daily_with_names(
+        &self,
+        names: &Names,
+        spec: HistogramSpec,
+        days: &[DayMetrics],
+    ) -> Result<(), StoreError> {
+        daily::write(&self.file(files::DAILY), names, spec, days)
+    }
+
+    /// Writes `groups.parquet`, rows in the order given.
+    pub fn write_groups(&self, rows: &[GroupRow]) -> Result<(), StoreError> {
+        groups::write(&self.file(files::GROUPS), rows)
+    }
+
+    /// Writes `citizens.parquet` from a stream of rows (never all held in
+    /// memory: they are encoded 64k at a time); returns the number of rows.
+    /// `ever_denied` becomes one boolean column per scenario activity.
+    pub fn write_citizens(
+        &self,
+        scenario: &Scenario,
+        rows: impl Iterator<Item = CitizenRow>,
+    ) -> Result<u64, StoreError> {
+        self.write_citizens_with_names(&Names::of(scenario).activities, rows)
+    }
+
+    /// [`RunWriter::write_citizens`] from the activity names alone.
+    pub fn write_citizens_with_names(
+        &self,
+        activities: &[String],
+        rows: impl Iterator<Item = CitizenRow>,
+    ) -> Result<u64, StoreError> {
+        citizens::write(&self.file(files::CITIZENS), activities, rows)
+    }
+
+    /// Writes `audit.parquet`, rows in the order given (by citizen, then day).
+    pub fn write_audit(&self, rows: &[AuditRow]) -> Result<(), StoreError> {
+        audit::write(&self.file(files::AUDIT), rows)
+    }
+
+    /// Writes `summary.json`.
+    pub fn write_summary(&self, summary: &Summary) -> Result<(), StoreError> {
+        write_json_atomic(&self.file(files::SUMMARY), summary)
+    }
+
+    /// Writes (replaces) `progress.json`; call it as often as wanted while
+    /// the run goes on.
+    pub fn write_progress(&self, progress: &Progress) -> Result<(), StoreError> {
+        write_json_atomic(&self.file(files::PROGRESS), progress)
+    }
+
+    /// Writes `manifest.json`, the last file, which makes the run complete,
+    /// then removes `progress.json`. Returns the run folder.
+    pub fn finish(self, manifest: &Manifest) -> Result<PathBuf, StoreError> {
+        let path = self.file(files::MANIFEST);
+        if manifest.format_version != FORMAT_VERSION || manifest.status != RunStatus::Complete {
+            return Err(StoreError::internal(
+                &path,
+                format!(
+                    "manifest says format {} / {:?}, expected {FORMAT_VERSION} / Complete",
+                    manifest.format_version, manifest.status
+                ),
+            ));
+        }
+        write_json_atomic(&path, manifest)?;
+        // The run is complete now; a progress file that cannot be removed
+        // is ignored by readers once the manifest exists.
+        let _ = remove_if_exists(&self.file(files::PROGRESS));
+        Ok(self.dir)
+    }
+}
