@@ -26,7 +26,9 @@ impl FineSpec {
     /// At most 20,001 bins of at least 0.1 point over [min, max].
     pub fn new(min: i64, max: i64) -> Self {
         let range = (max - min).max(1);
-        let width = (range / 20_000 + 1).max(100);
+        // The smallest width giving at most 20,000 bins past the origin
+        // (ceiling division): 0.1 point for the default 0..2000 range.
+        let width = ((range + 19_999) / 20_000).max(100);
         FineSpec { origin: min, width, bins: (range / width + 1) as usize }
     }
 

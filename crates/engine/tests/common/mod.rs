@@ -3,6 +3,8 @@
 //! MODEL.md §2 recomputed from a run's own population.
 #![allow(dead_code)]
 
+pub mod oracle;
+
 use scorelab_engine::{CitizenRow, DayMetrics, RunConfig, Simulation, YEAR};
 use scorelab_scenario::{Behaviour, Scenario};
 
@@ -24,7 +26,9 @@ pub fn custom(body: &str) -> Scenario {
 
 /// A scenario extending `seed-article` with the given overrides.
 pub fn seed_with(overrides: &str) -> Scenario {
-    scenario(&format!("extends = \"seed-article\"\nname = \"variant\"\ndescription = \"seed-article variant\"\n{overrides}"))
+    scenario(&format!(
+        "extends = \"seed-article\"\nname = \"variant\"\ndescription = \"seed-article variant\"\n{overrides}"
+    ))
 }
 
 /// A finished run: the simulation (for its final state) and every day's figures.
@@ -77,10 +81,21 @@ impl Expect {
     pub fn check(&self, observed: u64, k: f64, what: &str) {
         let sd = self.var.sqrt();
         let z = (observed as f64 - self.mean) / sd.max(1e-12);
+        // Shown with `--nocapture`: how far inside its tolerance each check is.
+        eprintln!("check {what}: observed {observed}, expected {:.1} ± {sd:.1}, z = {z:.2}", self.mean);
         if self.var == 0.0 {
-            assert!((observed as f64 - self.mean).abs() < 1e-6, "{what}: observed {observed}, expected exactly {}", self.mean);
+            assert!(
+                (observed as f64 - self.mean).abs() < 1e-6,
+                "{what}: observed {observed}, expected exactly {}",
+                self.mean
+            );
         } else {
-            assert!(z.abs() <= k, "{what}: observed {observed}, expected {:.1} ± {:.1} (z = {z:.2}, limit {k} sd)", self.mean, sd);
+            assert!(
+                z.abs() <= k,
+                "{what}: observed {observed}, expected {:.1} ± {:.1} (z = {z:.2}, limit {k} sd)",
+                self.mean,
+                sd
+            );
         }
     }
 }
