@@ -1,4 +1,5 @@
 //! Integration tests that run the `scorelab` binary as a user would.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure message
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

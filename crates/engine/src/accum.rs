@@ -67,7 +67,14 @@ pub struct DayAcc {
 }
 
 impl DayAcc {
-    pub fn new(spec: &HistogramSpec, fine: &FineSpec, grades: usize, behaviours: usize, activities: usize, group_slots: usize) -> Self {
+    pub fn new(
+        spec: &HistogramSpec,
+        fine: &FineSpec,
+        grades: usize,
+        behaviours: usize,
+        activities: usize,
+        group_slots: usize,
+    ) -> Self {
         DayAcc {
             adults: 0,
             score_sum: 0,
@@ -141,7 +148,15 @@ pub struct DayTotals {
 }
 
 impl DayTotals {
-    pub fn new(day: u32, spec: &HistogramSpec, fine: &FineSpec, grades: usize, behaviours: usize, activities: usize, group_slots: usize) -> Self {
+    pub fn new(
+        day: u32,
+        spec: &HistogramSpec,
+        fine: &FineSpec,
+        grades: usize,
+        behaviours: usize,
+        activities: usize,
+        group_slots: usize,
+    ) -> Self {
         DayTotals {
             metrics: DayMetrics {
                 day,

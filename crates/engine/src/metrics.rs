@@ -22,10 +22,7 @@ impl HistogramSpec {
         let bin = HISTOGRAM_BIN_POINTS * 1000;
         let origin = min_milli.div_euclid(bin);
         let last = (max_milli - 1).div_euclid(bin).max(origin);
-        HistogramSpec {
-            origin_points: origin * HISTOGRAM_BIN_POINTS,
-            bins: (last - origin + 1) as usize,
-        }
+        HistogramSpec { origin_points: origin * HISTOGRAM_BIN_POINTS, bins: (last - origin + 1) as usize }
     }
 
     /// The bin of a score in thousandths.
@@ -88,12 +85,8 @@ pub enum GroupDimension {
 }
 
 impl GroupDimension {
-    pub const ALL: [GroupDimension; 4] = [
-        GroupDimension::IncomeDecile,
-        GroupDimension::Urban,
-        GroupDimension::AgeBand,
-        GroupDimension::Region,
-    ];
+    pub const ALL: [GroupDimension; 4] =
+        [GroupDimension::IncomeDecile, GroupDimension::Urban, GroupDimension::AgeBand, GroupDimension::Region];
 
     /// The column name used in files.
     pub fn as_str(self) -> &'static str {

@@ -189,7 +189,11 @@ struct GraphParams {
 impl GraphParams {
     fn new(scenario: &Scenario) -> Self {
         let half = scenario.network.mean_degree / 2.0;
-        GraphParams { stubs_whole: half.floor() as u32, stubs_frac: half - half.floor(), in_region: scenario.network.in_region_share }
+        GraphParams {
+            stubs_whole: half.floor() as u32,
+            stubs_frac: half - half.floor(),
+            in_region: scenario.network.in_region_share,
+        }
     }
 }
 

@@ -47,9 +47,7 @@ pub struct Components {
 impl ScoreRules {
     /// The rules for a run of `days` days.
     pub fn new(score: &Score, weight_milli: i64, days: u32) -> Self {
-        let factor = (0..=days)
-            .map(|k| (-(f64::from(k)) / score.half_life_days).exp2())
-            .collect();
+        let factor = (0..=days).map(|k| (-(f64::from(k)) / score.half_life_days).exp2()).collect();
         ScoreRules {
             factor,
             enabled: score.enabled,

@@ -227,12 +227,7 @@ impl Simulation {
     #[inline]
     fn slots(bands: &[scorelab_scenario::AgeBand], decile: u8, urban: bool, age: u32, region: u8) -> [usize; 4] {
         let band = bands.iter().rposition(|b| u32::from(b.min) <= age).unwrap_or(0);
-        [
-            usize::from(decile) - 1,
-            10 + usize::from(urban),
-            12 + band,
-            12 + bands.len() + usize::from(region),
-        ]
+        [usize::from(decile) - 1, 10 + usize::from(urban), 12 + band, 12 + bands.len() + usize::from(region)]
     }
 
     /// Runs one day and returns its figures.
@@ -293,16 +288,14 @@ impl Simulation {
     /// Steps 2–4 for every citizen; misattributed records are buffered.
     fn records_pass(&mut self, t: u32) {
         let ctx = &self.model;
-        self.chunks
-            .par_iter_mut()
-            .zip(self.scores.par_iter())
-            .zip(self.accs.par_iter_mut())
-            .for_each(|((chunk, scores), acc)| {
+        self.chunks.par_iter_mut().zip(self.scores.par_iter()).zip(self.accs.par_iter_mut()).for_each(
+            |((chunk, scores), acc)| {
                 acc.clear();
                 for j in 0..chunk.len() {
                     ctx.records_for(chunk, scores, acc, j, t);
                 }
-            });
+            },
+        );
         // Buffers move to the serial step, in chunk order.
         for acc in &mut self.accs {
             self.serial.misattributed.append(&mut acc.misattributed);
@@ -316,7 +309,14 @@ impl Simulation {
         for m in &list {
             let chunk = &mut self.chunks[m.target as usize / size];
             let j = m.target as usize % size;
-            ctx.apply_record(chunk, &mut self.serial, j, t, usize::from(m.behaviour), RecordKind::Misattributed(m.actor));
+            ctx.apply_record(
+                chunk,
+                &mut self.serial,
+                j,
+                t,
+                usize::from(m.behaviour),
+                RecordKind::Misattributed(m.actor),
+            );
         }
         self.serial.misattributed = list;
         self.serial.misattributed.clear();
@@ -340,10 +340,7 @@ impl Simulation {
                 if friends.is_empty() {
                     continue;
                 }
-                let sum: i64 = friends
-                    .iter()
-                    .map(|&f| i64::from(scores[f as usize / size][f as usize % size]))
-                    .sum();
+                let sum: i64 = friends.iter().map(|&f| i64::from(scores[f as usize / size][f as usize % size])).sum();
                 let f = div_round_half_even(sum, friends.len() as i64);
                 chunk.friends_term[j] = f as i32;
             }
@@ -382,7 +379,13 @@ impl Simulation {
             let (gc, gj) = (o.guardian as usize / size, o.guardian as usize % size);
             let child = &self.chunks[cc];
             let age = u32::from(child.age0[cj]) + t / YEAR;
-            let slots = Self::slots(&self.model.scenario.population.age_bands, child.decile[cj], child.flags[cj] & flag::URBAN != 0, age, child.region[cj]);
+            let slots = Self::slots(
+                &self.model.scenario.population.age_bands,
+                child.decile[cj],
+                child.flags[cj] & flag::URBAN != 0,
+                age,
+                child.region[cj],
+            );
             let child_tracked = child.flags[cj] & flag::TRACKED != 0;
             let acc = &mut self.serial;
             let a = self.model.scenario.activities.len();
@@ -400,7 +403,9 @@ impl Simulation {
                     g.last_denial[gj] = t as u16;
                     g.ever_denied[gj] |= 1 << k;
                     let rule = ctx.rule_text(k, met, true);
-                    for (who, other, tracked) in [(o.guardian, o.child, g.flags[gj] & flag::TRACKED != 0), (o.child, o.guardian, child_tracked)] {
+                    for (who, other, tracked) in
+                        [(o.guardian, o.child, g.flags[gj] & flag::TRACKED != 0), (o.child, o.guardian, child_tracked)]
+                    {
                         if tracked {
                             let mut row = AuditRow::new(who, t, AuditKind::Denial);
                             row.activity = Some(self.model.scenario.activities[k].name.clone());
@@ -432,15 +437,13 @@ impl Simulation {
     /// Steps 6–9 for every citizen.
     fn settle_pass(&mut self, t: u32) {
         let ctx = &self.model;
-        self.chunks
-            .par_iter_mut()
-            .zip(self.scores.par_iter_mut())
-            .zip(self.accs.par_iter_mut())
-            .for_each(|((chunk, scores), acc)| {
+        self.chunks.par_iter_mut().zip(self.scores.par_iter_mut()).zip(self.accs.par_iter_mut()).for_each(
+            |((chunk, scores), acc)| {
                 for (j, score) in scores.iter_mut().enumerate() {
                     *score = ctx.settle(chunk, acc, j, t) as i32;
                 }
-            });
+            },
+        );
     }
 
     /// Per-run figures by income decile, urban/rural, age band and region.
@@ -453,7 +456,8 @@ impl Simulation {
         for c in &self.chunks {
             for j in 0..c.len() {
                 let age = self.age_on(c.age0[j], t_end);
-                let slots = Self::slots(&s.population.age_bands, c.decile[j], c.flags[j] & flag::URBAN != 0, age, c.region[j]);
+                let slots =
+                    Self::slots(&s.population.age_bands, c.decile[j], c.flags[j] & flag::URBAN != 0, age, c.region[j]);
                 for slot in slots {
                     citizens[slot] += 1;
                     let bits = c.ever_denied[j];
@@ -580,8 +584,13 @@ struct View {
 enum Verdict {
     Neutral,
     /// `met`: bit i set when trigger i of the sanction was met.
-    Denied { wrongful: bool, met: u32 },
-    Granted { met: u32 },
+    Denied {
+        wrongful: bool,
+        met: u32,
+    },
+    Granted {
+        met: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -638,9 +647,7 @@ impl Model {
     /// Bit set of the triggers in `list` that are met.
     #[inline]
     fn met_set(&self, list: &[Trigger], grade: usize, listed: bool) -> u32 {
-        list.iter()
-            .enumerate()
-            .fold(0, |bits, (i, &tr)| bits | (u32::from(self.met(tr, grade, listed)) << i))
+        list.iter().enumerate().fold(0, |bits, (i, &tr)| bits | (u32::from(self.met(tr, grade, listed)) << i))
     }
 
     /// What activity `k` does for a citizen in state `v`: denied (with
@@ -787,50 +794,61 @@ impl Model {
         }
         let pressure = self.pressure(chunk.flags[j] & flag::AWARE != 0, scores[j]);
         let (items, base) = (&*items, &*base);
-        sample_given_any(items, suffix, |k| self.rng.uniform(Stream::CandidatePick, i, t, k), |k| {
-            let b = k / 2;
-            let row = &self.tables.behaviours[b];
-            if k % 2 == 1 {
-                // A spurious candidate: a record only where b is penalised.
+        sample_given_any(
+            items,
+            suffix,
+            |k| self.rng.uniform(Stream::CandidatePick, i, t, k),
+            |k| {
+                let b = k / 2;
+                let row = &self.tables.behaviours[b];
+                if k % 2 == 1 {
+                    // A spurious candidate: a record only where b is penalised.
+                    if row.penalised {
+                        self.apply_record(chunk, acc, j, t, b, RecordKind::Spurious);
+                    }
+                    return;
+                }
+                // Thinning: accept the bounded candidate with probability p/q.
+                // MODEL §2: deterrence if penalised, boost if rewarded (both
+                // when a rewarded behaviour also blacklists).
+                let mut multiplier = 1.0;
                 if row.penalised {
-                    self.apply_record(chunk, acc, j, t, b, RecordKind::Spurious);
+                    multiplier *= (1.0 - row.deterrence * pressure).max(0.0);
                 }
-                return;
-            }
-            // Thinning: accept the bounded candidate with probability p/q.
-            let multiplier = if row.penalised {
-                (1.0 - row.deterrence * pressure).max(0.0)
-            } else if row.rewarded {
-                1.0 + row.boost * pressure
-            } else {
-                1.0
-            };
-            let p = -(-base[b] * multiplier).exp_m1();
-            let q = -(-items[k]).exp_m1();
-            if self.rng.uniform(Stream::Accept, i, t, b as u32) * q >= p {
-                return;
-            }
-            acc.true_events[b] += 1;
-            let urban = chunk.flags[j] & flag::URBAN != 0;
-            let coverage = if urban { row.coverage_urban } else { row.coverage_rural };
-            if !self.rng.bernoulli(coverage, Stream::Coverage, i, t, b as u32) {
-                return;
-            }
-            if row.misattribution > 0.0 && self.rng.bernoulli(row.misattribution, Stream::Misattribution, i, t, b as u32) {
-                // Uniform among the region's citizens of an eligible age today, never the actor.
-                let r = usize::from(chunk.region[j]);
-                let year = i64::from(t / YEAR);
-                let (lo, hi) = self.layout.age_range(r, i64::from(row.age_min) - year, i64::from(row.age_max) - year);
-                let others = hi.saturating_sub(lo).saturating_sub(1);
-                if others > 0 {
-                    let pick = lo + self.rng.below(u64::from(others), Stream::MisattributionTarget, i, t, b as u32) as u32;
-                    let target = if pick >= i { pick + 1 } else { pick };
-                    acc.misattributed.push(Misattributed { target, actor: i, behaviour: b as u16 });
+                if row.rewarded {
+                    multiplier *= 1.0 + row.boost * pressure;
                 }
-                return;
-            }
-            self.apply_record(chunk, acc, j, t, b, RecordKind::Correct);
-        });
+                let p = -(-base[b] * multiplier).exp_m1();
+                let q = -(-items[k]).exp_m1();
+                if self.rng.uniform(Stream::Accept, i, t, b as u32) * q >= p {
+                    return;
+                }
+                acc.true_events[b] += 1;
+                let urban = chunk.flags[j] & flag::URBAN != 0;
+                let coverage = if urban { row.coverage_urban } else { row.coverage_rural };
+                if !self.rng.bernoulli(coverage, Stream::Coverage, i, t, b as u32) {
+                    return;
+                }
+                if row.misattribution > 0.0
+                    && self.rng.bernoulli(row.misattribution, Stream::Misattribution, i, t, b as u32)
+                {
+                    // Uniform among the region's citizens of an eligible age today, never the actor.
+                    let r = usize::from(chunk.region[j]);
+                    let year = i64::from(t / YEAR);
+                    let (lo, hi) =
+                        self.layout.age_range(r, i64::from(row.age_min) - year, i64::from(row.age_max) - year);
+                    let others = hi.saturating_sub(lo).saturating_sub(1);
+                    if others > 0 {
+                        let pick =
+                            lo + self.rng.below(u64::from(others), Stream::MisattributionTarget, i, t, b as u32) as u32;
+                        let target = if pick >= i { pick + 1 } else { pick };
+                        acc.misattributed.push(Misattributed { target, actor: i, behaviour: b as u16 });
+                    }
+                    return;
+                }
+                self.apply_record(chunk, acc, j, t, b, RecordKind::Correct);
+            },
+        );
         chunk.next_candidate[j] = self.next_candidate(i, t, 1, t + 1, total);
     }
 
@@ -938,39 +956,50 @@ impl Model {
                         suffix[k] = run;
                     }
                     let urban = chunk.flags[j] & flag::URBAN != 0;
-                    let slots = Simulation::slots(&self.scenario.population.age_bands, chunk.decile[j], urban, age, chunk.region[j]);
-                    sample_given_any(rates, &suffix[..a], |k| self.rng.uniform(Stream::Activity, i, t, 1 + k), |k| match verdicts[k] {
-                        Verdict::Denied { wrongful, met } => {
-                            acc.denials[k] += 1;
-                            acc.wrongful_denials[k] += u32::from(wrongful);
-                            for s in slots {
-                                acc.group_denials[s * a + k] += 1;
-                                acc.group_wrongful[s * a + k] += u32::from(wrongful);
+                    let slots = Simulation::slots(
+                        &self.scenario.population.age_bands,
+                        chunk.decile[j],
+                        urban,
+                        age,
+                        chunk.region[j],
+                    );
+                    sample_given_any(
+                        rates,
+                        &suffix[..a],
+                        |k| self.rng.uniform(Stream::Activity, i, t, 1 + k),
+                        |k| match verdicts[k] {
+                            Verdict::Denied { wrongful, met } => {
+                                acc.denials[k] += 1;
+                                acc.wrongful_denials[k] += u32::from(wrongful);
+                                for s in slots {
+                                    acc.group_denials[s * a + k] += 1;
+                                    acc.group_wrongful[s * a + k] += u32::from(wrongful);
+                                }
+                                chunk.last_denial[j] = t as u16;
+                                chunk.ever_denied[j] |= 1 << k;
+                                if tracked {
+                                    let mut row = AuditRow::new(i, t, AuditKind::Denial);
+                                    row.activity = Some(self.scenario.activities[k].name.clone());
+                                    row.rule = Some(self.rule_text(k, met, true));
+                                    row.wrongful = Some(wrongful);
+                                    acc.audit.push(row);
+                                }
                             }
-                            chunk.last_denial[j] = t as u16;
-                            chunk.ever_denied[j] |= 1 << k;
-                            if tracked {
-                                let mut row = AuditRow::new(i, t, AuditKind::Denial);
-                                row.activity = Some(self.scenario.activities[k].name.clone());
-                                row.rule = Some(self.rule_text(k, met, true));
-                                row.wrongful = Some(wrongful);
-                                acc.audit.push(row);
+                            Verdict::Granted { met } => {
+                                acc.grants[k] += 1;
+                                for s in slots {
+                                    acc.group_grants[s * a + k] += 1;
+                                }
+                                if tracked {
+                                    let mut row = AuditRow::new(i, t, AuditKind::Grant);
+                                    row.activity = Some(self.scenario.activities[k].name.clone());
+                                    row.rule = Some(self.rule_text(k, met, false));
+                                    acc.audit.push(row);
+                                }
                             }
-                        }
-                        Verdict::Granted { met } => {
-                            acc.grants[k] += 1;
-                            for s in slots {
-                                acc.group_grants[s * a + k] += 1;
-                            }
-                            if tracked {
-                                let mut row = AuditRow::new(i, t, AuditKind::Grant);
-                                row.activity = Some(self.scenario.activities[k].name.clone());
-                                row.rule = Some(self.rule_text(k, met, false));
-                                acc.audit.push(row);
-                            }
-                        }
-                        Verdict::Neutral => {}
-                    });
+                            Verdict::Neutral => {}
+                        },
+                    );
                 }
             }
         }
@@ -978,7 +1007,11 @@ impl Model {
         // Step 8: appeals by citizens with a denial in the window (today included).
         let appeals = &self.scenario.appeals;
         let last = chunk.last_denial[j];
-        if appeals.enabled && last != NO_DAY && t - u32::from(last) < appeals.window_days && self.rng.bernoulli(appeals.daily_probability, Stream::Appeal, i, t, 0) {
+        if appeals.enabled
+            && last != NO_DAY
+            && t - u32::from(last) < appeals.window_days
+            && self.rng.bernoulli(appeals.daily_probability, Stream::Appeal, i, t, 0)
+        {
             acc.appeals += 1;
             let unbacked = v.listed && !v.backed;
             let has_error = v.now.erroneous < 0 || unbacked;

@@ -228,5 +228,6 @@ fn friends_graph_has_mean_degree_8_and_80_percent_in_region() {
     // Links stay in the region with probability 0.8 (binomial sd of the share
     // is 0.001 over 200k links); duplicates, all local, lower it by ~0.003.
     let share = in_region as f64 / degree_sum as f64;
+    eprintln!("mean degree {mean:.4}, in-region share {share:.4}");
     assert!((share - 0.8).abs() < 0.01, "in-region share {share}");
 }

@@ -452,6 +452,28 @@ impl Merged {
     }
 }
 
+/// The name of a scenario that does not give one: its file's stem with
+/// characters outside `[A-Za-z0-9_-]` replaced, or `custom`.
+fn default_name(origin: &Origin) -> String {
+    let stem = match origin {
+        Origin::Builtin(name) => (*name).to_string(),
+        Origin::File(path) => path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        Origin::Text(label) => {
+            std::path::Path::new(label).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+        }
+    };
+    let clean: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
+        .take(64)
+        .collect();
+    if clean.is_empty() || clean.chars().all(|c| c == '-') {
+        "custom".to_string()
+    } else {
+        clean
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,27 +499,5 @@ mod tests {
         assert_eq!(base, expected);
         let keys: Vec<&String> = base.keys().collect();
         assert_eq!(keys, ["a", "list", "t", "new"], "parent order, then new keys");
-    }
-}
-
-/// The name of a scenario that does not give one: its file's stem with
-/// characters outside `[A-Za-z0-9_-]` replaced, or `custom`.
-fn default_name(origin: &Origin) -> String {
-    let stem = match origin {
-        Origin::Builtin(name) => (*name).to_string(),
-        Origin::File(path) => path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
-        Origin::Text(label) => {
-            std::path::Path::new(label).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
-        }
-    };
-    let clean: String = stem
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
-        .take(64)
-        .collect();
-    if clean.is_empty() || clean.chars().all(|c| c == '-') {
-        "custom".to_string()
-    } else {
-        clean
     }
 }
