@@ -49,21 +49,21 @@ pub struct RunConfig {
 
 /// A run in progress: the population, its state, and what has been measured.
 pub struct Simulation {
-    model: Model,
-    config: RunConfig,
-    chunks: Vec<Chunk>,
+    pub(crate) model: Model,
+    pub(crate) config: RunConfig,
+    pub(crate) chunks: Vec<Chunk>,
     /// Effective score Ŝ at the end of the last day, per chunk (on friends'
     /// days briefly the own score S, see the module docs).
-    scores: Vec<Vec<i32>>,
-    accs: Vec<DayAcc>,
-    serial: DayAcc,
-    group_slots: usize,
-    day: u32,
-    totals: RunTotals,
-    group_denials: Vec<u64>,
-    group_wrongful: Vec<u64>,
-    group_grants: Vec<u64>,
-    audit: Vec<AuditRow>,
+    pub(crate) scores: Vec<Vec<i32>>,
+    pub(crate) accs: Vec<DayAcc>,
+    pub(crate) serial: DayAcc,
+    pub(crate) group_slots: usize,
+    pub(crate) day: u32,
+    pub(crate) totals: RunTotals,
+    pub(crate) group_denials: Vec<u64>,
+    pub(crate) group_wrongful: Vec<u64>,
+    pub(crate) group_grants: Vec<u64>,
+    pub(crate) audit: Vec<AuditRow>,
 }
 
 /// Estimated peak memory of a run, in bytes: the state, the friend links,
@@ -602,15 +602,15 @@ struct SchoolOutcome {
 
 /// What the passes read and never write: the scenario and what is derived
 /// from it. Kept apart from the columns so a pass can borrow both.
-struct Model {
-    scenario: Scenario,
-    rng: Rng,
-    rules: ScoreRules,
-    tables: Tables,
-    layout: Layout,
-    histogram: HistogramSpec,
-    fine: FineSpec,
-    chunk_size: usize,
+pub(crate) struct Model {
+    pub(crate) scenario: Scenario,
+    pub(crate) rng: Rng,
+    pub(crate) rules: ScoreRules,
+    pub(crate) tables: Tables,
+    pub(crate) layout: Layout,
+    pub(crate) histogram: HistogramSpec,
+    pub(crate) fine: FineSpec,
+    pub(crate) chunk_size: usize,
 }
 
 impl Model {
