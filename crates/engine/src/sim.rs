@@ -633,42 +633,35 @@ impl Model {
         }
     }
 
-    /// Whether a trigger is met by a grade and a listing status. Grade
-    /// triggers are never met when the scenario has no score.
-    #[inline]
-    fn met(&self, trigger: Trigger, grade: usize, listed: bool) -> bool {
-        match trigger {
-            Trigger::Blacklisted => listed,
-            Trigger::GradeAtMost(g) => self.rules.enabled && grade >= g,
-            Trigger::GradeAtLeast(g) => self.rules.enabled && grade <= g,
-        }
-    }
-
-    /// Bit set of the triggers in `list` that are met.
+    /// Bit set of the triggers in `list` met by a grade and a listing status.
     #[inline]
     fn met_set(&self, list: &[Trigger], grade: usize, listed: bool) -> u32 {
-        list.iter().enumerate().fold(0, |bits, (i, &tr)| bits | (u32::from(self.met(tr, grade, listed)) << i))
+        crate::tables::met_set(list, grade, listed, self.rules.enabled)
     }
 
     /// What activity `k` does for a citizen in state `v`: denied (with
     /// whether wrongfully: no trigger met with E removed and only backed
     /// listings counted), granted, or neither.
     fn verdict(&self, k: usize, v: &View) -> Verdict {
-        let sanction = &self.tables.sanctions[k];
-        let met = self.met_set(sanction, v.grade, v.listed);
+        let met = self.tables.triggers.sanction_met(v.grade, v.listed, k);
         if met != 0 {
-            let own = self.rules.own(v.now.gains, v.now.losses - v.now.erroneous);
-            let eff = self.rules.effective(own, v.friends_term, v.has_friends);
-            let grade = self.scenario.score.grade_of(eff);
-            let wrongful = self.met_set(sanction, grade, v.listed && v.backed) == 0;
-            return Verdict::Denied { wrongful, met };
+            return Verdict::Denied { wrongful: self.wrongful(k, v), met };
         }
-        let reward = &self.tables.rewards[k];
-        let met = self.met_set(reward, v.grade, v.listed);
+        let met = self.tables.triggers.reward_met(v.grade, v.listed, k);
         if met != 0 {
             return Verdict::Granted { met };
         }
         Verdict::Neutral
+    }
+
+    /// Whether a denial of activity k is wrongful (§6, §11): no trigger of
+    /// its sanction would be met with E removed from the score (F
+    /// unchanged) and only a backed listing counted.
+    fn wrongful(&self, k: usize, v: &View) -> bool {
+        let own = self.rules.own(v.now.gains, v.now.losses - v.now.erroneous);
+        let eff = self.rules.effective(own, v.friends_term, v.has_friends);
+        let grade = self.scenario.score.grade_of(eff);
+        self.met_set(&self.tables.sanctions[k], grade, v.listed && v.backed) == 0
     }
 
     /// Text of the triggers met (bit set `met` over the sanction's or the
@@ -938,69 +931,52 @@ impl Model {
 
         // Step 7: daily activities, drawn only for citizens a trigger applies to.
         if self.tables.any_daily_trigger {
-            let (rates, total) = self.tables.activities.row(age, chunk.decile[j]);
-            if total > 0.0 {
-                let mut verdicts = [Verdict::Neutral; crate::sim::MAX_ACTIVITIES];
-                let mut any = false;
-                for (k, verdict) in verdicts.iter_mut().enumerate().take(a) {
-                    if rates[k] > 0.0 {
-                        *verdict = self.verdict(k, &v);
-                        any |= *verdict != Verdict::Neutral;
+            let row = self.tables.activities.row(age, chunk.decile[j]);
+            let (sanctioned, rewarded) = self.tables.triggers.sets(v.grade, v.listed);
+            let active = (sanctioned | rewarded) & row.eligible;
+            if active != 0 && self.rng.uniform(Stream::Activity, i, t, 0) < row.any {
+                let urban = chunk.flags[j] & flag::URBAN != 0;
+                let slots = Simulation::slots(
+                    &self.scenario.population.age_bands,
+                    chunk.decile[j],
+                    urban,
+                    age,
+                    chunk.region[j],
+                );
+                let uniform = |k: u32| self.rng.uniform(Stream::Activity, i, t, 1 + k);
+                sample_given_any(row.rates, row.suffix, uniform, |k| {
+                    if (sanctioned >> k) & 1 == 1 {
+                        let wrongful = self.wrongful(k, &v);
+                        acc.denials[k] += 1;
+                        acc.wrongful_denials[k] += u32::from(wrongful);
+                        for s in slots {
+                            acc.group_denials[s * a + k] += 1;
+                            acc.group_wrongful[s * a + k] += u32::from(wrongful);
+                        }
+                        chunk.last_denial[j] = t as u16;
+                        chunk.ever_denied[j] |= 1 << k;
+                        if tracked {
+                            let mut row = AuditRow::new(i, t, AuditKind::Denial);
+                            row.activity = Some(self.scenario.activities[k].name.clone());
+                            let met = self.tables.triggers.sanction_met(v.grade, v.listed, k);
+                            row.rule = Some(self.rule_text(k, met, true));
+                            row.wrongful = Some(wrongful);
+                            acc.audit.push(row);
+                        }
+                    } else if (rewarded >> k) & 1 == 1 {
+                        acc.grants[k] += 1;
+                        for s in slots {
+                            acc.group_grants[s * a + k] += 1;
+                        }
+                        if tracked {
+                            let mut row = AuditRow::new(i, t, AuditKind::Grant);
+                            row.activity = Some(self.scenario.activities[k].name.clone());
+                            let met = self.tables.triggers.reward_met(v.grade, v.listed, k);
+                            row.rule = Some(self.rule_text(k, met, false));
+                            acc.audit.push(row);
+                        }
                     }
-                }
-                if any && self.rng.uniform(Stream::Activity, i, t, 0) < -(-total).exp_m1() {
-                    let mut suffix = [0.0f64; crate::sim::MAX_ACTIVITIES];
-                    let mut run = 0.0;
-                    for k in (0..a).rev() {
-                        run += rates[k];
-                        suffix[k] = run;
-                    }
-                    let urban = chunk.flags[j] & flag::URBAN != 0;
-                    let slots = Simulation::slots(
-                        &self.scenario.population.age_bands,
-                        chunk.decile[j],
-                        urban,
-                        age,
-                        chunk.region[j],
-                    );
-                    sample_given_any(
-                        rates,
-                        &suffix[..a],
-                        |k| self.rng.uniform(Stream::Activity, i, t, 1 + k),
-                        |k| match verdicts[k] {
-                            Verdict::Denied { wrongful, met } => {
-                                acc.denials[k] += 1;
-                                acc.wrongful_denials[k] += u32::from(wrongful);
-                                for s in slots {
-                                    acc.group_denials[s * a + k] += 1;
-                                    acc.group_wrongful[s * a + k] += u32::from(wrongful);
-                                }
-                                chunk.last_denial[j] = t as u16;
-                                chunk.ever_denied[j] |= 1 << k;
-                                if tracked {
-                                    let mut row = AuditRow::new(i, t, AuditKind::Denial);
-                                    row.activity = Some(self.scenario.activities[k].name.clone());
-                                    row.rule = Some(self.rule_text(k, met, true));
-                                    row.wrongful = Some(wrongful);
-                                    acc.audit.push(row);
-                                }
-                            }
-                            Verdict::Granted { met } => {
-                                acc.grants[k] += 1;
-                                for s in slots {
-                                    acc.group_grants[s * a + k] += 1;
-                                }
-                                if tracked {
-                                    let mut row = AuditRow::new(i, t, AuditKind::Grant);
-                                    row.activity = Some(self.scenario.activities[k].name.clone());
-                                    row.rule = Some(self.rule_text(k, met, false));
-                                    acc.audit.push(row);
-                                }
-                            }
-                            Verdict::Neutral => {}
-                        },
-                    );
-                }
+                });
             }
         }
 

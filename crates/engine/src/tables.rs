@@ -34,45 +34,156 @@ pub struct BehaviourRow {
     pub misattribution: f64,
 }
 
-/// Daily activity attempt rates (a / 365) for every (age, decile).
+/// Daily activity attempt rates (a / 365) for every (age, decile), with
+/// what the sampler needs precomputed: suffix sums, the probability of any
+/// attempt, and the set of activities the citizen is old enough for.
 #[derive(Debug, Clone)]
 pub struct ActivityRates {
     /// Number of activities (daily and school alike; school rows are 0).
     pub count: usize,
     /// `rates[(age * 10 + decile - 1) * count + k]`.
     rates: Vec<f64>,
-    /// Sum of the row, per (age, decile).
-    totals: Vec<f64>,
+    /// Suffix sums of each row: Σ_{j ≥ k} rates.
+    suffix: Vec<f64>,
+    /// Probability of at least one attempt today, per (age, decile).
+    any: Vec<f64>,
+    /// Bit k set when activity k has a positive rate, per (age, decile).
+    eligible: Vec<u16>,
+}
+
+/// One (age, decile) row of [`ActivityRates`].
+#[derive(Debug, Clone, Copy)]
+pub struct ActivityRow<'a> {
+    pub rates: &'a [f64],
+    pub suffix: &'a [f64],
+    pub any: f64,
+    pub eligible: u16,
 }
 
 impl ActivityRates {
     fn new(scenario: &Scenario) -> Self {
         let count = scenario.activities.len();
-        let mut rates = vec![0.0; 256 * 10 * count];
-        let mut totals = vec![0.0; 256 * 10];
+        let rows = 256 * 10;
+        let mut rates = vec![0.0; rows * count];
+        let mut suffix = vec![0.0; rows * count];
+        let mut any = vec![0.0; rows];
+        let mut eligible = vec![0u16; rows];
         for age in 0..256u32 {
             for decile in 1..=10u32 {
                 let row = (age * 10 + decile - 1) as usize;
                 for (k, a) in scenario.activities.iter().enumerate() {
                     if let ActivityKind::Daily { ages, rate_per_year, scale_by_decile } = &a.kind {
-                        if ages.contains(age) {
+                        if ages.contains(age) && *rate_per_year > 0.0 {
                             let scale = if *scale_by_decile { f64::from(decile) } else { 1.0 };
-                            let x = rate_per_year * scale / 365.0;
-                            rates[row * count + k] = x;
-                            totals[row] += x;
+                            rates[row * count + k] = rate_per_year * scale / 365.0;
+                            eligible[row] |= 1 << k;
                         }
                     }
                 }
+                let mut run = 0.0;
+                for k in (0..count).rev() {
+                    run += rates[row * count + k];
+                    suffix[row * count + k] = run;
+                }
+                any[row] = -(-run).exp_m1();
             }
         }
-        ActivityRates { count, rates, totals }
+        ActivityRates { count, rates, suffix, any, eligible }
     }
 
-    /// The rates of row (age, decile) and their sum.
+    /// The row of (age, decile); ages above 255 use 255.
     #[inline]
-    pub fn row(&self, age: u32, decile: u8) -> (&[f64], f64) {
+    pub fn row(&self, age: u32, decile: u8) -> ActivityRow<'_> {
         let row = (age.min(255) * 10 + u32::from(decile) - 1) as usize;
-        (&self.rates[row * self.count..(row + 1) * self.count], self.totals[row])
+        let range = row * self.count..(row + 1) * self.count;
+        ActivityRow {
+            rates: &self.rates[range.clone()],
+            suffix: &self.suffix[range],
+            any: self.any[row],
+            eligible: self.eligible[row],
+        }
+    }
+}
+
+/// Which activities' sanctions and rewards are met, for every (grade,
+/// listed) state: triggers depend on nothing else.
+#[derive(Debug, Clone)]
+pub struct TriggerTable {
+    count: usize,
+    /// Per state: bit k set when activity k's sanction is met.
+    sanctioned: Vec<u16>,
+    /// Per state: bit k set when activity k's reward is met.
+    rewarded: Vec<u16>,
+    /// Per (state, activity): which of the sanction's triggers are met.
+    sanction_met: Vec<u32>,
+    /// Per (state, activity): which of the reward's triggers are met.
+    reward_met: Vec<u32>,
+}
+
+/// Whether a trigger is met by a grade and a listing status. Grade triggers
+/// are never met when the scenario has no score.
+#[inline]
+pub fn trigger_met(trigger: Trigger, grade: usize, listed: bool, score_enabled: bool) -> bool {
+    match trigger {
+        Trigger::Blacklisted => listed,
+        Trigger::GradeAtMost(g) => score_enabled && grade >= g,
+        Trigger::GradeAtLeast(g) => score_enabled && grade <= g,
+    }
+}
+
+/// Bit set of the triggers in `list` that are met.
+#[inline]
+pub fn met_set(list: &[Trigger], grade: usize, listed: bool, score_enabled: bool) -> u32 {
+    list.iter()
+        .enumerate()
+        .fold(0, |bits, (i, &tr)| bits | (u32::from(trigger_met(tr, grade, listed, score_enabled)) << i))
+}
+
+impl TriggerTable {
+    fn new(scenario: &Scenario, sanctions: &[Vec<Trigger>], rewards: &[Vec<Trigger>]) -> Self {
+        let count = scenario.activities.len();
+        let states = scenario.score.grades.len() * 2;
+        let on = scenario.score.enabled;
+        let mut t = TriggerTable {
+            count,
+            sanctioned: vec![0; states],
+            rewarded: vec![0; states],
+            sanction_met: vec![0; states * count],
+            reward_met: vec![0; states * count],
+        };
+        for grade in 0..scenario.score.grades.len() {
+            for listed in [false, true] {
+                let state = grade * 2 + usize::from(listed);
+                for k in 0..count {
+                    let s = met_set(&sanctions[k], grade, listed, on);
+                    let r = met_set(&rewards[k], grade, listed, on);
+                    t.sanction_met[state * count + k] = s;
+                    t.reward_met[state * count + k] = r;
+                    t.sanctioned[state] |= u16::from(s != 0) << k;
+                    t.rewarded[state] |= u16::from(r != 0) << k;
+                }
+            }
+        }
+        t
+    }
+
+    /// (sanctioned, rewarded) activity sets for a state.
+    #[inline]
+    pub fn sets(&self, grade: usize, listed: bool) -> (u16, u16) {
+        let state = grade * 2 + usize::from(listed);
+        (self.sanctioned[state], self.rewarded[state])
+    }
+
+    /// Which triggers of activity k's sanction are met in a state.
+    #[inline]
+    pub fn sanction_met(&self, grade: usize, listed: bool, k: usize) -> u32 {
+        self.sanction_met[(grade * 2 + usize::from(listed)) * self.count + k]
+    }
+
+    /// Which triggers of activity k's reward are met in a state.
+    #[inline]
+    pub fn reward_met(&self, grade: usize, listed: bool, k: usize) -> u32 {
+        self.reward_met[(grade * 2 + usize::from(listed)) * self.count + k]
     }
 }
 
@@ -81,6 +192,7 @@ impl ActivityRates {
 pub struct Tables {
     pub behaviours: Vec<BehaviourRow>,
     pub activities: ActivityRates,
+    pub triggers: TriggerTable,
     /// Sanction and reward triggers per activity (empty when the policy
     /// switch is off).
     pub sanctions: Vec<Vec<Trigger>>,
@@ -150,6 +262,7 @@ impl Tables {
         Tables {
             behaviours,
             activities: ActivityRates::new(scenario),
+            triggers: TriggerTable::new(scenario, &sanctions, &rewards),
             sanctions,
             rewards,
             any_daily_trigger,
