@@ -20,6 +20,19 @@ pub fn div_round_half_even(num: i64, den: i64) -> i64 {
     }
 }
 
+/// `y` rounded to the nearest integer, ties to even, without a libm call:
+/// adding and subtracting 1.5·2^52 leaves exactly the integer that IEEE
+/// round-to-nearest-even picks, for |y| < 2^51 (beyond, the slow path).
+#[inline(always)]
+pub fn round_half_even(y: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52
+    if y.abs() < 2_251_799_813_685_248.0 {
+        (y + MAGIC) - MAGIC
+    } else {
+        y.round_ties_even()
+    }
+}
+
 /// The decay table and the score rules of one scenario.
 #[derive(Debug, Clone)]
 pub struct ScoreRules {
@@ -67,7 +80,7 @@ impl ScoreRules {
         }
         let k = (t - t0) as usize;
         let f = self.factor[k.min(self.factor.len() - 1)];
-        (x0 as f64 * f).round_ties_even() as i64
+        round_half_even(x0 as f64 * f) as i64
     }
 
     /// G, L and E as they stand on day `t`.
@@ -114,6 +127,22 @@ mod tests {
             grades: vec![],
         };
         ScoreRules::new(&score, weight, 3000)
+    }
+
+    #[test]
+    fn fast_rounding_matches_round_ties_even() {
+        let rng = crate::rng::Rng::new(4);
+        for i in 0..200_000u32 {
+            let u = rng.uniform(crate::rng::Stream::Accept, i, 0, 0);
+            let scale = [1.0, 10.0, 1e3, 1e6, 1e9, 1e12, 1e15, 1e17][(i % 8) as usize];
+            let y = (u - 0.5) * scale;
+            assert_eq!(round_half_even(y), y.round_ties_even(), "{y}");
+            let half = (y.trunc()) + 0.5;
+            assert_eq!(round_half_even(half), half.round_ties_even(), "{half}");
+        }
+        for y in [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.0, -0.0, 4503599627370495.5] {
+            assert_eq!(round_half_even(y), y.round_ties_even(), "{y}");
+        }
     }
 
     #[test]

@@ -322,6 +322,15 @@ impl Simulation {
         self.serial.misattributed.clear();
     }
 
+    /// Runs step 5 (every own score, then every friends' term) alone, for
+    /// benchmarks. It overwrites state the next day reads, so the run must
+    /// not be stepped afterwards; it is not part of a run.
+    #[doc(hidden)]
+    pub fn benchmark_friends_term(&mut self) {
+        let t = self.day.saturating_sub(1);
+        self.friends_pass(t);
+    }
+
     /// Step 5: own scores to the score column, then every friends' term.
     fn friends_pass(&mut self, t: u32) {
         let rules = &self.model.rules;
