@@ -1,14 +1,21 @@
-//! `scorelab run`: a scenario on a synthetic population, into a run directory.
+//! `scorelab run`: a scenario on a synthetic population, into a run
+//! directory; checkpoints while it goes, a checkpoint and a clean stop on
+//! Ctrl-C or SIGTERM, and `--resume` from the last checkpoint.
 
 use crate::error::{bad_input, Blame, CliError};
+use crate::interrupt;
 use crate::report;
 use crate::sys;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use scorelab_engine::checkpoint::scenario_fingerprint;
 use scorelab_engine::{default_tracked, estimate_memory, DayMetrics, RunConfig, Simulation};
 use scorelab_scenario::Scenario;
-use scorelab_store::{Manifest, Progress, RunDir, RunStatus, RunWriter, Summary};
+use scorelab_store::{
+    checkpoint_files, Checkpoint, CheckpointInfo, Manifest, Progress, RunDir, RunStatus, RunWriter, StoreError, Summary,
+};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Above this many citizens, `citizens.parquet` holds a sample.
@@ -16,20 +23,29 @@ pub const CITIZENS_FILE_LIMIT: u32 = 10_000_000;
 /// Citizens tracked by default besides those named with `--track`.
 pub const DEFAULT_TRACKED: u32 = 1_000;
 
+/// The scenario run when none is named.
+pub const DEFAULT_SCENARIO: &str = "seed-article";
+/// Citizens when `--citizens` is not given.
+pub const DEFAULT_CITIZENS: u32 = 1_000_000;
+/// Days when `--days` is not given.
+pub const DEFAULT_DAYS: u32 = 365;
+/// Seed when `--seed` is not given.
+pub const DEFAULT_SEED: u64 = 1;
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// A built-in scenario name (see `scorelab scenarios`) or a path to a scenario file.
-    #[arg(default_value = "seed-article")]
-    pub scenario: String,
-    /// Number of synthetic citizens.
-    #[arg(long, default_value_t = 1_000_000, value_parser = parse_count)]
-    pub citizens: u32,
-    /// Number of days to simulate.
-    #[arg(long, default_value_t = 365)]
-    pub days: u32,
-    /// Seed of the random draws: the same scenario and seed give the same run.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// A built-in scenario name (see `scorelab scenarios`) or a path to a
+    /// scenario file [default: seed-article].
+    pub scenario: Option<String>,
+    /// Number of synthetic citizens [default: 1000000].
+    #[arg(long, value_parser = parse_count)]
+    pub citizens: Option<u32>,
+    /// Number of days to simulate [default: 365].
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Seed of the random draws: the same scenario and seed give the same run [default: 1].
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -40,7 +56,8 @@ pub struct RunArgs {
     /// e.g. `--track 12,345`.
     #[arg(long, value_delimiter = ',')]
     pub track: Vec<u32>,
-    /// Overwrite a complete run already in the output folder.
+    /// Overwrite a complete run already in the output folder (or discard
+    /// the checkpoint of an interrupted one).
     #[arg(long)]
     pub force: bool,
     /// A baseline run (same seed and size) to measure the chilling effect
@@ -53,10 +70,69 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Continue the interrupted run in DIR from its last checkpoint. The
+    /// scenario, size and seed come from the checkpoint (any given must
+    /// match it); the output files are the same bits as a run that never
+    /// stopped.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "force"])]
+    pub resume: Option<PathBuf>,
+    /// When to write a checkpoint: every N days (`30`), every so much wall
+    /// time (`90s`, `10m`, `1h`), or only on Ctrl-C/SIGTERM (`off`). With
+    /// the default, a crash loses at most about five minutes of work; a run
+    /// shorter than that writes no checkpoint unless interrupted.
+    #[arg(long, value_name = "EVERY", default_value = "5m", value_parser = parse_every)]
+    pub checkpoint_every: Every,
+}
+
+/// When periodic checkpoints are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Every {
+    /// After every N-th day.
+    Days(u32),
+    /// At the end of the first day that ends this long after the last
+    /// checkpoint (or the start of the day loop).
+    Wall(Duration),
+    /// Only when a signal stops the run.
+    Off,
+}
+
+impl Every {
+    /// Whether a checkpoint is due after `done` days, `since` the last one.
+    fn due(self, done: u32, since: Duration) -> bool {
+        match self {
+            Every::Days(n) => done % n == 0,
+            Every::Wall(d) => since >= d,
+            Every::Off => false,
+        }
+    }
+}
+
+/// Parses `--checkpoint-every`: `off`, a number of days, or a duration
+/// with a unit (`s`, `m`/`min`, `h`).
+fn parse_every(s: &str) -> Result<Every, String> {
+    let t = s.trim().to_ascii_lowercase();
+    if t == "off" || t == "never" || t == "0" {
+        return Ok(Every::Off);
+    }
+    let bad = || format!("`{s}`: give a number of days (e.g. 30), a duration (90s, 10m, 1h) or `off`");
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit.trim() {
+        "" | "d" | "day" | "days" => {
+            let days = u32::try_from(n).map_err(|_| bad())?;
+            return Ok(if days == 0 { Every::Off } else { Every::Days(days) });
+        }
+        "s" | "sec" => n,
+        "m" | "min" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(bad()),
+    };
+    Ok(if secs == 0 { Every::Off } else { Every::Wall(Duration::from_secs(secs)) })
 }
 
 /// Parses a count, allowing `1_000_000` and `1,000,000` and `10M`/`1.4B`-style suffixes.
-fn parse_count(s: &str) -> Result<u32, String> {
+pub(crate) fn parse_count(s: &str) -> Result<u32, String> {
     let clean: String = s.chars().filter(|c| *c != '_' && *c != ',').collect();
     let (num, mult) = match clean.chars().last() {
         Some('k' | 'K') => (&clean[..clean.len() - 1], 1e3),
@@ -83,37 +159,24 @@ pub struct Plan {
 }
 
 pub fn run(args: RunArgs) -> Result<(), CliError> {
-    let scenario = scorelab_scenario::load(&args.scenario).input()?;
-    let scenario_toml = scorelab_scenario::resolved_toml(&args.scenario).input()?;
-    if args.days == 0 || args.days > scorelab_engine::MAX_DAYS {
-        return Err(bad_input(format!("--days {}: must be between 1 and {}", args.days, scorelab_engine::MAX_DAYS)));
-    }
-    if let Some(&bad) = args.track.iter().find(|&&t| t >= args.citizens) {
-        return Err(bad_input(format!(
-            "--track {bad}: there are {} citizens, numbered 0 to {}",
-            args.citizens,
-            args.citizens - 1
-        )));
-    }
-    check_memory(&scenario, args.citizens)?;
-    let threads = args.threads.unwrap_or_else(sys::cores);
-    if threads == 0 || threads > 1024 {
-        return Err(bad_input(format!("--threads {threads}: must be between 1 and 1024")));
-    }
-    let mut tracked = default_tracked(args.seed, args.citizens, DEFAULT_TRACKED);
-    tracked.extend(&args.track);
-    tracked.sort_unstable();
-    tracked.dedup();
-    let out =
-        args.out.clone().unwrap_or_else(|| crate::default_runs_dir().join(format!("{}-{}", scenario.name, args.seed)));
-    let plan = Plan {
-        config: RunConfig { citizens: args.citizens, days: args.days, seed: args.seed, tracked },
-        scenario,
-        scenario_toml,
-        threads,
-        out,
+    let (plan, resume) = match &args.resume {
+        Some(dir) => {
+            let (plan, checkpoint) = plan_resume(&args, dir)?;
+            (plan, Some(checkpoint))
+        }
+        None => (plan_new(&args)?, None),
     };
-    let summary = execute(&plan, args.force, args.baseline.as_deref(), args.quiet || args.json)?;
+    check_memory(&plan.scenario, plan.config.citizens)?;
+    check_disk(&plan, args.checkpoint_every, resume.is_some())?;
+    let options = Options {
+        force: args.force,
+        baseline: args.baseline.as_deref(),
+        quiet: args.quiet || args.json,
+        checkpoint_every: args.checkpoint_every,
+        stop: Some(interrupt::install()),
+        resume,
+    };
+    let summary = execute(&plan, options)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary).failed()?);
     } else {
@@ -127,6 +190,103 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The plan of a new run, from the arguments and their defaults.
+fn plan_new(args: &RunArgs) -> Result<Plan, CliError> {
+    let name = args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO);
+    let scenario = scorelab_scenario::load(name).input()?;
+    let scenario_toml = scorelab_scenario::resolved_toml(name).input()?;
+    let citizens = args.citizens.unwrap_or(DEFAULT_CITIZENS);
+    let days = args.days.unwrap_or(DEFAULT_DAYS);
+    let seed = args.seed.unwrap_or(DEFAULT_SEED);
+    if days == 0 || days > scorelab_engine::MAX_DAYS {
+        return Err(bad_input(format!("--days {days}: must be between 1 and {}", scorelab_engine::MAX_DAYS)));
+    }
+    if let Some(&bad) = args.track.iter().find(|&&t| t >= citizens) {
+        return Err(bad_input(format!("--track {bad}: there are {citizens} citizens, numbered 0 to {}", citizens - 1)));
+    }
+    let threads = threads(args)?;
+    let mut tracked = default_tracked(seed, citizens, DEFAULT_TRACKED);
+    tracked.extend(&args.track);
+    tracked.sort_unstable();
+    tracked.dedup();
+    let out = args.out.clone().unwrap_or_else(|| crate::default_runs_dir().join(format!("{}-{seed}", scenario.name)));
+    Ok(Plan { config: RunConfig { citizens, days, seed, tracked }, scenario, scenario_toml, threads, out })
+}
+
+fn threads(args: &RunArgs) -> Result<usize, CliError> {
+    let threads = args.threads.unwrap_or_else(sys::cores);
+    if threads == 0 || threads > 1024 {
+        return Err(bad_input(format!("--threads {threads}: must be between 1 and 1024")));
+    }
+    Ok(threads)
+}
+
+/// The plan of a resumed run: everything from the checkpoint in `dir`,
+/// checked against whatever the arguments also name.
+fn plan_resume(args: &RunArgs, dir: &Path) -> Result<(Plan, Checkpoint), CliError> {
+    let checkpoint = scorelab_store::open_checkpoint(dir).input()?;
+    let header = checkpoint.header();
+    let path = checkpoint.path().display().to_string();
+    let scenario = scorelab_scenario::parse_str(&header.scenario_toml, &path).map_err(|e| {
+        bad_input(format!("cannot resume from {path}: its scenario does not load in this version of scorelab: {e}"))
+    })?;
+    if scenario_fingerprint(&scenario) != header.scenario_fingerprint {
+        return Err(bad_input(format!(
+            "cannot resume from {path}: its scenario `{}` reads differently in this version of scorelab ({}) than in the one that wrote it ({}); resume with that version, or start the run again with --force",
+            scenario.name,
+            producer(),
+            header.producer
+        )));
+    }
+    let cfg = &header.config;
+    let mut differs = Vec::new();
+    if let Some(name) = &args.scenario {
+        let given = scorelab_scenario::load(name).input()?;
+        if scenario_fingerprint(&given) != header.scenario_fingerprint {
+            differs.push(format!("scenario `{}` (given: `{name}`, which differs)", scenario.name));
+        }
+    }
+    if args.citizens.is_some_and(|n| n != cfg.citizens) {
+        differs.push(format!("{} citizens (given: {})", cfg.citizens, args.citizens.unwrap_or_default()));
+    }
+    if args.days.is_some_and(|d| d != cfg.days) {
+        differs.push(format!("{} days (given: {})", cfg.days, args.days.unwrap_or_default()));
+    }
+    if args.seed.is_some_and(|s| s != cfg.seed) {
+        differs.push(format!("seed {} (given: {})", cfg.seed, args.seed.unwrap_or_default()));
+    }
+    if let Some(t) = args.track.iter().find(|t| cfg.tracked.binary_search(t).is_err()) {
+        differs.push(format!("its tracked citizens (given: --track {t}, which it does not track)"));
+    }
+    if !differs.is_empty() {
+        return Err(bad_input(format!(
+            "--resume {}: the checkpoint belongs to another run: it has {}. A resumed run keeps the scenario, size and seed it started with: leave them out, or start a new run in another folder",
+            dir.display(),
+            differs.join(", ")
+        )));
+    }
+    if header.producer != producer() {
+        eprintln!(
+            "warning: the checkpoint was written by {}, and this is {}: the resumed run may differ from an uninterrupted run of either",
+            header.producer,
+            producer()
+        );
+    }
+    let plan = Plan {
+        scenario,
+        scenario_toml: header.scenario_toml.clone(),
+        config: cfg.clone(),
+        threads: threads(args)?,
+        out: dir.to_path_buf(),
+    };
+    Ok((plan, checkpoint))
+}
+
+/// Who writes checkpoints: the version and commit of this binary.
+fn producer() -> String {
+    format!("scorelab {} ({})", env!("CARGO_PKG_VERSION"), env!("SCORELAB_GIT_COMMIT"))
 }
 
 /// Refuses, before any work, a size that cannot fit in memory.
@@ -155,63 +315,234 @@ fn check_memory(scenario: &Scenario, citizens: u32) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Bytes of the output files of a run, over-estimated (measured on the
+/// built-in scenarios: about 33 bytes a row of `citizens.parquet`, 6 bytes
+/// a tracked citizen-day of `audit.parquet`, 500 bytes a day of `daily.parquet`).
+fn estimate_output_bytes(cfg: &RunConfig) -> u64 {
+    let rows = u64::from(cfg.citizens.min(CITIZENS_FILE_LIMIT));
+    let tracked_days = cfg.tracked.len() as u64 * u64::from(cfg.days);
+    rows * 48 + tracked_days * 16 + u64::from(cfg.days) * 2048 + (1 << 20)
+}
+
+/// Bytes of one checkpoint of a run at its last day, over-estimated.
+fn estimate_checkpoint_bytes(plan: &Plan) -> u64 {
+    let cfg = &plan.config;
+    let tracked_days = cfg.tracked.len() as u64 * u64::from(cfg.days);
+    scorelab_engine::checkpoint::estimate_bytes(&plan.scenario, cfg.citizens, cfg.days) + tracked_days * 48
+}
+
+/// Refuses, before any work, a run whose files cannot fit on the disk of
+/// its output folder: the output files, and its checkpoints (two at once
+/// while a periodic one replaces the last; one when resuming, beside the
+/// one already there, or with periodic checkpoints off).
+fn check_disk(plan: &Plan, every: Every, resuming: bool) -> Result<(), CliError> {
+    let Some(free) = sys::free_disk_bytes(&plan.out) else {
+        return Ok(());
+    };
+    let output = estimate_output_bytes(&plan.config);
+    let checkpoint = estimate_checkpoint_bytes(plan);
+    let copies = if every == Every::Off || resuming { 1 } else { 2 };
+    let need = output + copies * checkpoint;
+    if need <= free {
+        return Ok(());
+    }
+    let fewer = if copies == 2 && output + checkpoint <= free {
+        ", or keep only the checkpoint written on Ctrl-C (--checkpoint-every off)"
+    } else {
+        ""
+    };
+    Err(bad_input(format!(
+        "not enough disk space for {}: the run needs about {} ({} of output files and {} per checkpoint) and {} is free there; free some space or write the run elsewhere with --out{fewer}",
+        plan.out.display(),
+        sys::human_bytes(need),
+        sys::human_bytes(output),
+        sys::human_bytes(checkpoint),
+        sys::human_bytes(free),
+    )))
+}
+
 fn now_unix() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-/// Runs a plan into its output folder and returns the summary.
-pub fn execute(plan: &Plan, force: bool, baseline: Option<&Path>, quiet: bool) -> Result<Summary, CliError> {
+/// How [`execute`] runs a plan.
+pub struct Options<'a> {
+    /// Overwrite a complete run (or discard a checkpoint) in the output folder.
+    pub force: bool,
+    /// The baseline run named by the user.
+    pub baseline: Option<&'a Path>,
+    /// No progress bar.
+    pub quiet: bool,
+    /// When to write periodic checkpoints.
+    pub checkpoint_every: Every,
+    /// Set by a signal: stop at the end of the current day and write a checkpoint.
+    pub stop: Option<&'a AtomicBool>,
+    /// The checkpoint to continue from (the plan's output folder holds it).
+    pub resume: Option<Checkpoint>,
+}
+
+/// Runs (or resumes) a plan into its output folder and returns the summary.
+pub fn execute(plan: &Plan, options: Options<'_>) -> Result<Summary, CliError> {
     let started = Instant::now();
-    let started_unix = now_unix();
-    let writer = RunWriter::create(&plan.out, force).input()?;
+    let resuming = options.resume.is_some();
+    let info = options.resume.as_ref().and_then(Checkpoint::info);
+    let started_unix = info.map_or_else(now_unix, |i| i.started_unix);
+    let elapsed_before = info.map_or(0.0, |i| i.elapsed_seconds);
+    let writer =
+        if resuming { RunWriter::resume(&plan.out) } else { RunWriter::create(&plan.out, options.force) }.input()?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(plan.threads).build().failed()?;
     let cfg = &plan.config;
-    let progress = Progress { day: 0, days: cfg.days, citizens: u64::from(cfg.citizens), started_unix };
+    let stop_requested = || options.stop.is_some_and(|s| s.load(Ordering::SeqCst));
+    let first_day = options.resume.as_ref().map_or(0, |c| c.header().day);
+    let progress = Progress { day: first_day, days: cfg.days, citizens: u64::from(cfg.citizens), started_unix };
     writer.write_progress(&progress).failed()?;
 
-    let spinner = bar(quiet, None);
-    spinner.set_message(format!("generating {} citizens and their friends", cfg.citizens));
+    let producer = producer();
+    let checkpoint_info = CheckpointInfo {
+        checkpoint_format: scorelab_engine::checkpoint::VERSION,
+        day: 0,
+        days: cfg.days,
+        scenario: plan.scenario.name.clone(),
+        seed: cfg.seed,
+        citizens: u64::from(cfg.citizens),
+        bytes: 0,
+        scorelab_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: env!("SCORELAB_GIT_COMMIT").to_string(),
+        started_unix,
+        elapsed_seconds: 0.0,
+    };
+    let save = |sim: &Simulation, days: &[DayMetrics]| -> Result<u64, StoreError> {
+        let info = CheckpointInfo {
+            elapsed_seconds: elapsed_before + started.elapsed().as_secs_f64(),
+            ..checkpoint_info.clone()
+        };
+        let bytes = writer.write_checkpoint(sim, days, &producer, &plan.scenario_toml, &info)?;
+        // A hint only: the checkpoint is what counts.
+        let _ = writer.write_progress(&Progress { day: sim.day(), ..progress });
+        Ok(bytes)
+    };
+    // Stops the run after a signal: a checkpoint, then the message.
+    let interrupted = |sim: &Simulation, days: &[DayMetrics]| -> CliError {
+        match save(sim, days) {
+            Ok(bytes) => CliError::Interrupted(anyhow::anyhow!(
+                "interrupted after day {} of {}: checkpoint written to {} ({}); resume with `scorelab run --resume {}`",
+                sim.day(),
+                cfg.days,
+                plan.out.join(checkpoint_files::BIN).display(),
+                sys::human_bytes(bytes),
+                plan.out.display()
+            )),
+            Err(e) => CliError::Failed(anyhow::Error::new(e).context(format!(
+                "interrupted after day {} of {}, but the checkpoint could not be written",
+                sim.day(),
+                cfg.days
+            ))),
+        }
+    };
+
+    let spinner = bar(options.quiet, None);
     spinner.enable_steady_tick(Duration::from_millis(120));
-    let mut sim = pool.install(|| Simulation::new(&plan.scenario, cfg.clone())).input()?;
+    let (mut sim, mut days) = match options.resume {
+        Some(checkpoint) => {
+            spinner.set_message(format!("reading the checkpoint of day {first_day}"));
+            pool.install(|| checkpoint.restore(&plan.scenario)).input()?
+        }
+        None => {
+            spinner.set_message(format!("generating {} citizens and their friends", cfg.citizens));
+            let sim = pool.install(|| Simulation::new(&plan.scenario, cfg.clone())).input()?;
+            (sim, Vec::with_capacity(cfg.days as usize))
+        }
+    };
     spinner.finish_and_clear();
 
-    let bar = bar(quiet, Some(u64::from(cfg.days)));
-    let mut days: Vec<DayMetrics> = Vec::with_capacity(cfg.days as usize);
+    let bar = bar(options.quiet, Some(u64::from(cfg.days)));
+    bar.set_position(u64::from(first_day));
     let mut last_progress = Instant::now();
+    let mut last_checkpoint = Instant::now();
+    let mut progress_warned = false;
     let loop_start = Instant::now();
     while !sim.is_done() {
+        if stop_requested() {
+            bar.finish_and_clear();
+            return Err(interrupted(&sim, &days));
+        }
         let m = pool.install(|| sim.step());
         days.push(m);
         let done = sim.day();
-        let rate = f64::from(cfg.citizens) * f64::from(done) / loop_start.elapsed().as_secs_f64().max(1e-9);
+        let rate = f64::from(cfg.citizens) * f64::from(done - first_day) / loop_start.elapsed().as_secs_f64().max(1e-9);
         bar.set_position(u64::from(done));
         bar.set_message(format!("{} citizen-days/s", report::si(rate)));
+        if !sim.is_done() && !stop_requested() && options.checkpoint_every.due(done, last_checkpoint.elapsed()) {
+            bar.set_message("writing a checkpoint");
+            if let Err(e) = save(&sim, &days) {
+                // The run goes on: it may still finish and write its files.
+                bar.suspend(|| {
+                    eprintln!(
+                        "warning: could not write the checkpoint after day {done}: {e}\n  the run goes on; until a checkpoint is written, a crash loses the work since the last one"
+                    )
+                });
+            }
+            last_checkpoint = Instant::now();
+            last_progress = Instant::now();
+        }
         if last_progress.elapsed() > Duration::from_secs(1) {
-            writer.write_progress(&Progress { day: done, ..progress }).failed()?;
+            // Only a hint for readers: a failure (a full disk) must not
+            // stop hours of work that may still be written once space is freed.
+            if let Err(e) = writer.write_progress(&Progress { day: done, ..progress }) {
+                if !progress_warned {
+                    bar.suspend(|| eprintln!("warning: cannot update progress.json: {e}\n  the run goes on"));
+                    progress_warned = true;
+                }
+            }
             last_progress = Instant::now();
         }
     }
     bar.finish_and_clear();
+    if stop_requested() {
+        return Err(interrupted(&sim, &days));
+    }
 
-    let writing = self::bar(quiet, None);
+    let writing = self::bar(options.quiet, None);
     writing.set_message("writing the run directory");
     writing.enable_steady_tick(Duration::from_millis(120));
+    // A failed write keeps the last checkpoint: say so, so that nothing is lost.
+    let write_failed = |e: StoreError| -> CliError {
+        let day = scorelab_store::read_checkpoint_info(&plan.out).ok().flatten().map(|c| c.day);
+        let e = anyhow::Error::new(e);
+        CliError::Failed(match day {
+            Some(day) => e.context(format!(
+                "the run's files could not be written; its checkpoint after day {day} is kept: once the problem is fixed, resume with `scorelab run --resume {}`",
+                plan.out.display()
+            )),
+            None => e.context("the run's files could not be written (the run is incomplete: it has no manifest.json)"),
+        })
+    };
+    let check_stop = |sim: &Simulation, days: &[DayMetrics]| -> Result<(), CliError> {
+        if stop_requested() {
+            writing.finish_and_clear();
+            return Err(interrupted(sim, days));
+        }
+        Ok(())
+    };
     let scenario = sim.scenario().clone();
     let spec = sim.histogram_spec();
-    writer.write_daily(&scenario, spec, &days).failed()?;
-    writer.write_groups(&pool.install(|| sim.groups())).failed()?;
+    writer.write_daily(&scenario, spec, &days).map_err(write_failed)?;
+    check_stop(&sim, &days)?;
+    writer.write_groups(&pool.install(|| sim.groups())).map_err(write_failed)?;
+    check_stop(&sim, &days)?;
     let every = if cfg.citizens > CITIZENS_FILE_LIMIT { cfg.citizens.div_ceil(CITIZENS_FILE_LIMIT) } else { 1 };
-    writer.write_citizens(&scenario, sim.citizens(every)).failed()?;
-    writer.write_audit(&sim.take_audit()).failed()?;
+    writer.write_citizens(&scenario, sim.citizens(every)).map_err(write_failed)?;
+    check_stop(&sim, &days)?;
     let totals = sim.totals();
-    let last = days.last().ok_or_else(|| bad_input("the run has no days"))?;
-    let mut summary = Summary::build(&scenario, cfg.seed, &totals, last);
-    let baseline_dir = find_baseline(plan, baseline)?;
+    let last = days.last().ok_or_else(|| bad_input("the run has no days"))?.clone();
+    writer.write_audit(&sim.take_audit()).map_err(write_failed)?;
+    let mut summary = Summary::build(&scenario, cfg.seed, &totals, &last);
+    let baseline_dir = find_baseline(plan, options.baseline)?;
     if let Some(dir) = &baseline_dir {
         let base = RunDir::open(dir).input()?.read_summary().input()?;
         summary = summary.with_chilling(&base, &dir.display().to_string());
     }
-    writer.write_summary(&summary).failed()?;
+    writer.write_summary(&summary).map_err(write_failed)?;
     let manifest = Manifest {
         format_version: scorelab_store::FORMAT_VERSION,
         scorelab_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -232,12 +563,12 @@ pub fn execute(plan: &Plan, force: bool, baseline: Option<&Path>, quiet: bool) -
         citizens_sampled: every > 1,
         citizens_sample_every: u64::from(every),
         started_unix,
-        wall_seconds: started.elapsed().as_secs_f64(),
+        wall_seconds: elapsed_before + started.elapsed().as_secs_f64(),
         peak_memory_bytes: sys::peak_memory_bytes().unwrap_or(0),
         status: RunStatus::Complete,
         baseline: baseline_dir.map(|d| d.display().to_string()),
     };
-    writer.finish(&manifest).failed()?;
+    writer.finish(&manifest).map_err(write_failed)?;
     writing.finish_and_clear();
     Ok(summary)
 }

@@ -14,6 +14,8 @@ pub enum CliError {
     Input(anyhow::Error),
     /// The work failed: exit 1.
     Failed(anyhow::Error),
+    /// A signal stopped the work (after writing a checkpoint): exit 130.
+    Interrupted(anyhow::Error),
 }
 
 impl CliError {
@@ -21,6 +23,7 @@ impl CliError {
         match self {
             CliError::Input(_) => EXIT_BAD_INPUT,
             CliError::Failed(_) => EXIT_FAILED,
+            CliError::Interrupted(_) => crate::interrupt::EXIT_INTERRUPTED,
         }
     }
 }
@@ -28,10 +31,13 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let e = match self {
-            CliError::Input(e) | CliError::Failed(e) => e,
+            CliError::Input(e) | CliError::Failed(e) | CliError::Interrupted(e) => e,
         };
         write!(f, "{e}")?;
-        for cause in e.chain().skip(1) {
+        let shown = e.to_string();
+        // A cause whose text is already in the message (an error that
+        // prints its source) is not repeated.
+        for cause in e.chain().skip(1).filter(|c| !shown.contains(&c.to_string())) {
             write!(f, "\n  caused by: {cause}")?;
         }
         Ok(())

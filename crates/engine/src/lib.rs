@@ -19,6 +19,7 @@
 //! ```
 
 pub mod accum;
+pub mod checkpoint;
 pub mod metrics;
 pub mod population;
 pub mod rng;

@@ -69,8 +69,7 @@ impl Input {
 
     /// A file on disk.
     pub(crate) fn file(path: &Path) -> Result<Self, ScenarioError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
+        let text = read_text(path).map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
         Ok(Input { origin: Origin::File(path.to_path_buf()), text: Cow::Owned(text), identity: file_identity(path) })
     }
 
@@ -78,6 +77,30 @@ impl Input {
     pub(crate) fn text(text: &str, label: &str) -> Self {
         Input { origin: Origin::Text(label.to_string()), text: Cow::Owned(text.to_string()), identity: Identity::Text }
     }
+}
+
+/// Largest scenario file read: far beyond any real scenario, small enough
+/// that a wrong path (a device such as `/dev/zero`, a data file) is refused
+/// at once instead of filling memory.
+pub(crate) const MAX_FILE_BYTES: u64 = 4 << 20;
+
+/// Reads a scenario file as UTF-8 text of at most [`MAX_FILE_BYTES`].
+fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        let msg = format!("larger than {} MiB, so not a scenario file", MAX_FILE_BYTES >> 20);
+        return Err(Error::new(ErrorKind::InvalidData, msg));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("not UTF-8 text (invalid byte at offset {at}); a scenario file is TOML in UTF-8"),
+        )
+    })
 }
 
 fn file_identity(path: &Path) -> Identity {
@@ -343,7 +366,7 @@ fn resolve_target(from: &Origin, target: &str) -> Result<Input, String> {
         Origin::Text(_) => PathBuf::new(),
     };
     let path = base.join(target);
-    match std::fs::read_to_string(&path) {
+    match read_text(&path) {
         Ok(text) => {
             Ok(Input { origin: Origin::File(path.clone()), text: Cow::Owned(text), identity: file_identity(&path) })
         }

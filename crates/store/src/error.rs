@@ -56,9 +56,10 @@ pub enum StoreError {
 
     /// The folder has no `manifest.json`: the run was interrupted or is still running.
     #[error(
-        "incomplete run in {}: no manifest.json (the run was interrupted or is still running){}",
+        "incomplete run in {}: no manifest.json (the run was interrupted or is still running){}{}",
         dir.display(),
-        progress_note(*.progress)
+        progress_note(*.progress),
+        checkpoint_note(dir, *.checkpoint)
     )]
     Incomplete {
         /// The run folder.
@@ -66,6 +67,44 @@ pub enum StoreError {
         /// `(day, days)` from `progress.json`, when it could be read: days
         /// simulated so far and days planned.
         progress: Option<(u32, u32)>,
+        /// The day of its checkpoint, when it has one (from
+        /// `checkpoint.json`; `Some(0)` for a checkpoint without a readable
+        /// description).
+        checkpoint: Option<u32>,
+    },
+
+    /// A new run was asked for in a folder holding an interrupted run that
+    /// can be resumed, without `force`.
+    #[error(
+        "{} holds an interrupted run with a checkpoint{}: resume it with `scorelab run --resume {}`, or pass --force to discard it and start again",
+        dir.display(),
+        match day { Some((d, n)) => format!(" after day {d} of {n}"), None => String::new() },
+        dir.display()
+    )]
+    Resumable {
+        /// The run folder.
+        dir: PathBuf,
+        /// `(day, days)` of the checkpoint, when its description could be read.
+        day: Option<(u32, u32)>,
+    },
+
+    /// There is no checkpoint to resume from.
+    #[error("{}", no_checkpoint_message(dir, *.complete))]
+    NoCheckpoint {
+        /// The run folder.
+        dir: PathBuf,
+        /// Whether the folder holds a complete run (so there is nothing to resume).
+        complete: bool,
+    },
+
+    /// A checkpoint that cannot be resumed: not a checkpoint, another
+    /// format version, damaged, or of another run.
+    #[error("cannot resume from {}: {source}", path.display())]
+    Checkpoint {
+        /// `checkpoint.bin`.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: scorelab_engine::checkpoint::CheckpointError,
     },
 
     /// A JSON file (manifest, summary, progress) could not be parsed.
@@ -107,6 +146,27 @@ pub enum StoreError {
         /// What was inconsistent.
         message: String,
     },
+}
+
+fn checkpoint_note(dir: &Path, checkpoint: Option<u32>) -> String {
+    match checkpoint {
+        Some(0) => format!("; it has a checkpoint: resume it with `scorelab run --resume {}`", dir.display()),
+        Some(day) => {
+            format!("; it has a checkpoint after day {day}: resume it with `scorelab run --resume {}`", dir.display())
+        }
+        None => String::new(),
+    }
+}
+
+fn no_checkpoint_message(dir: &Path, complete: bool) -> String {
+    if complete {
+        format!("{} holds a complete run (it has a manifest.json): there is nothing to resume", dir.display())
+    } else {
+        format!(
+            "no checkpoint in {}: the run stopped before its first checkpoint was written, so it cannot be resumed; start it again (with --force if the folder holds a run)",
+            dir.display()
+        )
+    }
 }
 
 fn progress_note(progress: Option<(u32, u32)>) -> String {
@@ -205,7 +265,7 @@ mod tests {
 
     #[test]
     fn incomplete_mentions_progress() {
-        let e = StoreError::Incomplete { dir: PathBuf::from("runs/a"), progress: Some((9, 30)) };
+        let e = StoreError::Incomplete { dir: PathBuf::from("runs/a"), progress: Some((9, 30)), checkpoint: None };
         let text = e.to_string();
         assert!(text.contains("no manifest.json") && text.contains("9 of 30 days"), "{text}");
     }

@@ -74,9 +74,12 @@
 
 mod atomic;
 mod audit;
+mod checkpoint;
 mod citizens;
 mod daily;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod groups;
 mod manifest;
 mod names;
@@ -87,6 +90,10 @@ mod writer;
 
 pub use atomic::{tmp_path, write_atomic, write_json_atomic, TMP_SUFFIX};
 pub use audit::audit_columns;
+pub use checkpoint::{
+    checkpoint_files, has_checkpoint, open_checkpoint, read_checkpoint_info, remove_checkpoint, Checkpoint,
+    CheckpointInfo,
+};
 pub use citizens::{citizen_columns, ever_denied_columns};
 pub use daily::{
     DailyColumns, META_FORMAT_VERSION, META_HISTOGRAM_BINS, META_HISTOGRAM_BIN_POINTS, META_HISTOGRAM_ORIGIN,

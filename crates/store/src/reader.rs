@@ -61,7 +61,9 @@ impl RunDir {
                 // The progress file is only a hint: a damaged one must not
                 // hide the real message.
                 let progress = read_progress(dir).ok().flatten().map(|p| (p.day, p.days));
-                return Err(StoreError::Incomplete { dir: dir.to_path_buf(), progress });
+                let checkpoint = crate::checkpoint::has_checkpoint(dir)
+                    .then(|| crate::checkpoint::read_checkpoint_info(dir).ok().flatten().map_or(0, |c| c.day));
+                return Err(StoreError::Incomplete { dir: dir.to_path_buf(), progress, checkpoint });
             }
             Err(e) => return Err(e),
         };

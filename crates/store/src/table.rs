@@ -3,11 +3,12 @@
 //! and checked reading (a damaged file or an unexpected column is an error
 //! naming the file, never a panic).
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::BufWriter;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 
 use arrow_array::{Array, RecordBatch, UInt32Array};
 use arrow_schema::SchemaRef;
@@ -94,11 +95,39 @@ pub(crate) fn make_batch(
         .map_err(|e| StoreError::internal(path, format!("cannot assemble a record batch: {e}")))
 }
 
+thread_local! {
+    /// Set while this thread runs the Parquet decoder under [`guarded`].
+    static DECODING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs (once) a panic hook that stays silent for a panic raised inside
+/// [`guarded`], which becomes an error message, and hands every other
+/// panic to the hook that was there before (the default one, or a
+/// fuzzer's, which aborts).
+fn quiet_decoder_panics() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !DECODING.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs `f`, turning a panic inside the Parquet decoder into an error that
 /// names the file. Known versions of the decoder still assert on some
-/// damaged inputs instead of returning an error.
+/// damaged inputs instead of returning an error (e.g. parquet 57's RLE
+/// dictionary decoder indexes out of bounds on a damaged page; found by the
+/// `run_dir` fuzzer, replayed by `tests/fuzz_regressions.rs`). The panic is
+/// not printed: the user gets the error, which says which file is damaged.
 fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    quiet_decoder_panics();
+    let outer = DECODING.with(|d| d.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    DECODING.with(|d| d.set(outer));
+    match result {
         Ok(result) => result,
         Err(_) => Err(StoreError::Parquet {
             path: path.to_path_buf(),

@@ -13,7 +13,7 @@ use crate::error::StoreError;
 use crate::manifest::{files, Manifest, Progress, RunStatus, FORMAT_VERSION};
 use crate::names::Names;
 use crate::summary::Summary;
-use crate::{audit, citizens, daily, groups};
+use crate::{audit, checkpoint, citizens, daily, groups};
 
 /// Name of the file created and removed by [`RunWriter::create`] to check
 /// that the folder is writable.
@@ -39,13 +39,23 @@ impl RunWriter {
     /// `force`, since they are not a result); then checks the folder is
     /// writable by creating and removing a probe file. Other files in the
     /// folder are left alone.
+    ///
+    /// An interrupted run that left a checkpoint is hours of work that can
+    /// be resumed: without `force` it is refused with
+    /// [`StoreError::Resumable`]; with `force` the checkpoint is removed too.
     pub fn create(dir: &Path, force: bool) -> Result<RunWriter, StoreError> {
         let manifest = dir.join(files::MANIFEST);
         match fs::metadata(&manifest) {
             Ok(_) if !force => return Err(StoreError::RunExists { dir: dir.to_path_buf() }),
             Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            // A path under a file: creating the folder fails next, with
+            // the folder's name in the message.
+            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {}
             Err(e) => return Err(StoreError::io("check", &manifest, e)),
+        }
+        if !force && checkpoint::has_checkpoint(dir) {
+            let day = checkpoint::read_checkpoint_info(dir).ok().flatten().map(|c| (c.day, c.days));
+            return Err(StoreError::Resumable { dir: dir.to_path_buf(), day });
         }
         fs::create_dir_all(dir).map_err(|e| StoreError::io("create the run folder", dir, e))?;
         for name in files::ALL {
@@ -53,11 +63,29 @@ impl RunWriter {
             remove_if_exists(&path)?;
             remove_if_exists(&tmp_path(&path))?;
         }
-        let probe = dir.join(PROBE);
-        let written = fs::File::create(&probe).and_then(|mut f| f.write_all(b"scorelab\n").and_then(|()| f.sync_all()));
-        let removed = fs::remove_file(&probe);
-        written.map_err(|e| StoreError::io("write in", dir, e))?;
-        removed.map_err(|e| StoreError::io("remove", &probe, e))?;
+        checkpoint::remove_checkpoint(dir)?;
+        probe(dir)?;
+        Ok(RunWriter { dir: dir.to_path_buf() })
+    }
+
+    /// Reopens `dir` to finish an interrupted run from its checkpoint (read
+    /// it with [`crate::open_checkpoint`]). Refuses with
+    /// [`StoreError::NoCheckpoint`] a folder without a checkpoint or with a
+    /// complete run. Removes the temporary files a crash may have left
+    /// (never a file under its final name: the output files are all written
+    /// again) and checks that the folder is writable.
+    pub fn resume(dir: &Path) -> Result<RunWriter, StoreError> {
+        if !dir.is_dir() {
+            return Err(StoreError::NoRunDir { dir: dir.to_path_buf() });
+        }
+        let complete = dir.join(files::MANIFEST).exists();
+        if complete || !checkpoint::has_checkpoint(dir) {
+            return Err(StoreError::NoCheckpoint { dir: dir.to_path_buf(), complete });
+        }
+        for name in files::ALL.iter().chain(&[checkpoint::checkpoint_files::BIN, checkpoint::checkpoint_files::JSON]) {
+            remove_if_exists(&tmp_path(&dir.join(name)))?;
+        }
+        probe(dir)?;
         Ok(RunWriter { dir: dir.to_path_buf() })
     }
 
@@ -141,9 +169,21 @@ impl RunWriter {
             ));
         }
         write_json_atomic(&path, manifest)?;
-        // The run is complete now; a progress file that cannot be removed
-        // is ignored by readers once the manifest exists.
+        // The run is complete now; a progress file or a checkpoint that
+        // cannot be removed is ignored by readers once the manifest exists.
         let _ = remove_if_exists(&self.file(files::PROGRESS));
+        let _ = checkpoint::remove_checkpoint(&self.dir);
         Ok(self.dir)
     }
+}
+
+/// Checks that `dir` is writable by creating, syncing and removing a probe
+/// file (permission bits alone do not tell: a read-only mount, a quota).
+fn probe(dir: &Path) -> Result<(), StoreError> {
+    let probe = dir.join(PROBE);
+    let written = fs::File::create(&probe).and_then(|mut f| f.write_all(b"scorelab\n").and_then(|()| f.sync_all()));
+    let removed = fs::remove_file(&probe);
+    written.map_err(|e| StoreError::io("write in", dir, e))?;
+    removed.map_err(|e| StoreError::io("remove", &probe, e))?;
+    Ok(())
 }
