@@ -2,11 +2,14 @@
 //! measure what they do. A thin binary: parsing and printing here, the work
 //! in the scenario, engine and store crates.
 
+mod cmd_bench;
 mod cmd_compare;
 mod cmd_explain;
 mod cmd_run;
 mod cmd_scenarios;
+mod cmd_serve;
 mod error;
+mod interrupt;
 mod report;
 mod sys;
 
@@ -35,7 +38,9 @@ enum Command {
     #[command(after_help = "Examples:
   scorelab run                                   # seed-article, 1,000,000 citizens, 365 days, seed 1
   scorelab run court-blacklist --citizens 200000 --days 730 --seed 7
-  scorelab run my-policy.toml --out runs/my-policy --track 12,345 --json")]
+  scorelab run my-policy.toml --out runs/my-policy --track 12,345 --json
+  scorelab run --citizens 100M --checkpoint-every 10m     # Ctrl-C stops cleanly, with a checkpoint
+  scorelab run --resume runs/seed-article-1      # continue an interrupted run")]
     Run(cmd_run::RunArgs),
     /// Tell the story of one citizen of a run, day by day.
     #[command(after_help = "Examples:
@@ -58,6 +63,22 @@ enum Command {
   scorelab check my-policy.toml
   scorelab check my-policy.toml --json")]
     Check(cmd_scenarios::CheckArgs),
+    /// Time the standard workloads: population, day loop, friends' term.
+    #[command(after_help = "Examples:
+  scorelab bench                                 # 1,000,000 citizens, 60 days, all cores
+  scorelab bench --citizens 10M --days 30 --threads 2 --json")]
+    Bench(cmd_bench::BenchArgs),
+    /// Serve the dashboard over a folder of runs (read-only, this machine only by default).
+    #[command(after_help = "Examples:
+  scorelab serve                                 # the runs in ./runs, at http://127.0.0.1:8000/
+  scorelab serve /data/runs --port 8080
+  scorelab serve runs --port 0                   # any free port, printed at start")]
+    Serve(cmd_serve::ServeArgs),
+    /// Write a run's population page as one self-contained HTML file.
+    #[command(after_help = "Examples:
+  scorelab report runs/seed-article-1            # writes seed-article-1-report.html
+  scorelab report runs/seed-article-1 --out /tmp/report.html")]
+    Report(cmd_serve::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +98,9 @@ fn main() -> ExitCode {
         Command::Compare(args) => cmd_compare::compare(args),
         Command::Scenarios(args) => cmd_scenarios::scenarios(args),
         Command::Check(args) => cmd_scenarios::check(args),
+        Command::Bench(args) => cmd_bench::bench(args),
+        Command::Serve(args) => cmd_serve::serve(args),
+        Command::Report(args) => cmd_serve::report(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
