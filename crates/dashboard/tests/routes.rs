@@ -483,3 +483,35 @@ async fn an_empty_folder_says_how_to_make_a_run() {
     assert_eq!(get(&app, "/api/runs").await.body, "[]");
     get(&app, "/compare").await.has(&["Comparing needs two complete runs"]);
 }
+
+/// A run deleted, then written again, while the same server keeps serving:
+/// every request reads the folder afresh, so the deleted run is a clear 404
+/// and the rewritten one is served as it now is.
+#[tokio::test]
+async fn a_run_deleted_or_rewritten_while_serving_is_handled() {
+    let f = Fixture::new();
+    let app = f.app();
+    assert_eq!(get(&app, &format!("/runs/{BASELINE}")).await.status, StatusCode::OK);
+    fs::remove_dir_all(f.run(BASELINE)).unwrap();
+    let gone = get(&app, &format!("/runs/{BASELINE}")).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert!(!gone.body.is_empty(), "the 404 page explains itself");
+    let listed = get(&app, "/").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert!(!listed.body.contains(&format!("href=\"/runs/{BASELINE}\"")));
+    // Rewritten: the same name now holds a copy of another run.
+    let from = f.run(RUN);
+    let to = f.run(BASELINE);
+    fs::create_dir_all(&to).unwrap();
+    for entry in fs::read_dir(&from).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    let back = get(&app, &format!("/runs/{BASELINE}")).await;
+    assert_eq!(back.status, StatusCode::OK);
+    back.has(&["seed-article"]);
+    // Half-written (no manifest yet): reported as incomplete, not as a run.
+    fs::remove_file(to.join("manifest.json")).unwrap();
+    let half = get(&app, &format!("/api/runs/{BASELINE}/summary")).await;
+    assert_ne!(half.status, StatusCode::OK, "{}", half.body);
+}

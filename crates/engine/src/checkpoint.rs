@@ -39,14 +39,9 @@ use std::io::{self, Read, Write};
 
 use scorelab_scenario::Scenario;
 
-use crate::accum::{DayAcc, FineSpec};
 use crate::metrics::{AuditKind, AuditRow, DayMetrics, HistogramSpec, RunTotals};
-use crate::population;
-use crate::rng::Rng;
-use crate::score::ScoreRules;
-use crate::sim::{Model, RunConfig, Simulation, MAX_ACTIVITIES, MAX_DAYS};
-use crate::state::{chunk_size, Chunk, NO_DAY, NO_GUARDIAN};
-use crate::tables::Tables;
+use crate::sim::{RunConfig, Simulation, MAX_DAYS};
+use crate::state::{Chunk, NO_DAY, NO_GUARDIAN};
 
 /// The first 8 bytes of every checkpoint.
 pub const MAGIC: [u8; 8] = *b"SCORECKP";
@@ -435,60 +430,7 @@ impl<R: Read> CheckpointReader<R> {
 /// empty, ready to be filled from a checkpoint. Mirrors the checks and the
 /// construction of `Simulation::new`, without generating a population.
 fn empty_simulation(scenario: &Scenario, header: &Header) -> Result<Simulation, CheckpointError> {
-    let config = header.config.clone();
-    if scenario.activities.len() > MAX_ACTIVITIES {
-        return Err(CheckpointError::Mismatch(format!("the scenario has {} activities", scenario.activities.len())));
-    }
-    let limit = i64::from(i32::MAX);
-    let base = i32::try_from(scenario.score.base_milli).ok();
-    if scenario.score.min_milli.abs() > limit || scenario.score.max_milli.abs() > limit || base.is_none() {
-        return Err(CheckpointError::Mismatch("the scenario's score range is too large".into()));
-    }
-    let scenario = scenario.clone();
-    let rng = Rng::new(config.seed);
-    let rules = ScoreRules::new(&scenario.score, scenario.network.weight_milli, config.days);
-    let tables = Tables::new(&scenario);
-    let layout = population::layout(&rng, &scenario, config.citizens);
-    let size = chunk_size(config.citizens);
-    let histogram = HistogramSpec::for_range(scenario.score.min_milli, scenario.score.max_milli);
-    let fine = FineSpec::new(scenario.score.min_milli, scenario.score.max_milli);
-    let group_slots = 10 + 2 + scenario.population.age_bands.len() + layout.regions();
-    let (g, b, a) = (scenario.score.grades.len(), scenario.behaviours.len(), scenario.activities.len());
-    let chunks = (config.citizens as usize).div_ceil(size);
-    let accs = (0..chunks).map(|_| DayAcc::new(&histogram, &fine, g, b, a, group_slots)).collect();
-    let serial = DayAcc::new(&histogram, &fine, g, b, a, group_slots);
-    let totals = RunTotals {
-        citizens: u64::from(config.citizens),
-        days: 0,
-        true_events: vec![0; b],
-        correct_records: vec![0; b],
-        erroneous_records: vec![0; b],
-        denials: vec![0; a],
-        wrongful_denials: vec![0; a],
-        grants: vec![0; a],
-        unique_denied: vec![0; a],
-        unique_denied_any: 0,
-        ever_blacklisted: 0,
-        school_denials: 0,
-        children_denied_school: 0,
-        appeals: 0,
-        appeals_won: 0,
-    };
-    Ok(Simulation {
-        group_denials: vec![0; group_slots * a],
-        group_wrongful: vec![0; group_slots * a],
-        group_grants: vec![0; group_slots * a],
-        model: Model { scenario, rng, rules, tables, layout, histogram, fine, chunk_size: size },
-        config,
-        chunks: Vec::new(),
-        scores: Vec::new(),
-        accs,
-        serial,
-        group_slots,
-        day: 0,
-        totals,
-        audit: Vec::new(),
-    })
+    Simulation::empty(scenario, header.config.clone()).map_err(|e| CheckpointError::Mismatch(e.to_string()))
 }
 
 /// Refuses values the day loop could not handle (indices out of range, days

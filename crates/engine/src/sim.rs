@@ -88,34 +88,48 @@ impl Simulation {
         if config.days == 0 || config.days > MAX_DAYS {
             return Err(EngineError::Days(config.days));
         }
+        if let Some(&bad) = config.tracked.iter().find(|&&t| t >= config.citizens) {
+            return Err(EngineError::Tracked { citizen: bad, citizens: config.citizens });
+        }
+        let mut sim = Self::empty(scenario, config)?;
+        let model = &sim.model;
+        let mut chunks = population::generate(&model.rng, &model.scenario, &model.layout);
+        let size = model.chunk_size;
+        for &t in &sim.config.tracked {
+            chunks[t as usize / size].flags[t as usize % size] |= flag::TRACKED;
+        }
+        let base = model.scenario.score.base_milli as i32; // checked by `empty`
+        sim.scores = chunks.iter().map(|c| vec![base; c.len()]).collect();
+        sim.chunks = chunks;
+        Ok(sim)
+    }
+
+    /// A simulation on day 0 with its model built from the scenario, its
+    /// accumulators sized, and no citizens yet: [`Simulation::new`] fills
+    /// it with a fresh population, a checkpoint with a saved one.
+    pub(crate) fn empty(scenario: &Scenario, config: RunConfig) -> Result<Self, EngineError> {
         if scenario.activities.len() > MAX_ACTIVITIES {
             return Err(EngineError::TooManyActivities(scenario.activities.len()));
         }
         let limit = i64::from(i32::MAX);
-        if scenario.score.min_milli.abs() > limit || scenario.score.max_milli.abs() > limit {
+        if scenario.score.min_milli.abs() > limit
+            || scenario.score.max_milli.abs() > limit
+            || i32::try_from(scenario.score.base_milli).is_err()
+        {
             return Err(EngineError::ScoreRange);
-        }
-        if let Some(&bad) = config.tracked.iter().find(|&&t| t >= config.citizens) {
-            return Err(EngineError::Tracked { citizen: bad, citizens: config.citizens });
         }
         let scenario = scenario.clone();
         let rng = Rng::new(config.seed);
         let rules = ScoreRules::new(&scenario.score, scenario.network.weight_milli, config.days);
         let tables = Tables::new(&scenario);
         let layout = population::layout(&rng, &scenario, config.citizens);
-        let mut chunks = population::generate(&rng, &scenario, &layout);
         let size = chunk_size(config.citizens);
-        for &t in &config.tracked {
-            let c = t as usize / size;
-            chunks[c].flags[t as usize % size] |= flag::TRACKED;
-        }
-        let base = i32::try_from(scenario.score.base_milli).map_err(|_| EngineError::ScoreRange)?;
-        let scores = chunks.iter().map(|c| vec![base; c.len()]).collect();
         let histogram = HistogramSpec::for_range(scenario.score.min_milli, scenario.score.max_milli);
         let fine = FineSpec::new(scenario.score.min_milli, scenario.score.max_milli);
         let group_slots = 10 + 2 + scenario.population.age_bands.len() + layout.regions();
         let (g, b, a) = (scenario.score.grades.len(), scenario.behaviours.len(), scenario.activities.len());
-        let accs = chunks.iter().map(|_| DayAcc::new(&histogram, &fine, g, b, a, group_slots)).collect();
+        let chunks = (config.citizens as usize).div_ceil(size);
+        let accs = (0..chunks).map(|_| DayAcc::new(&histogram, &fine, g, b, a, group_slots)).collect();
         let serial = DayAcc::new(&histogram, &fine, g, b, a, group_slots);
         let totals = RunTotals {
             citizens: u64::from(config.citizens),
@@ -140,8 +154,8 @@ impl Simulation {
             group_grants: vec![0; group_slots * a],
             model: Model { scenario, rng, rules, tables, layout, histogram, fine, chunk_size: size },
             config,
-            chunks,
-            scores,
+            chunks: Vec::new(),
+            scores: Vec::new(),
             accs,
             serial,
             group_slots,
