@@ -174,16 +174,7 @@ fn render(c: &Comparison, a: &Summary, b: &Summary) -> String {
             out,
             "\nChilling effect (true events of the scored run relative to the no-scoring run, same draws):"
         );
-        for r in rows {
-            let _ = writeln!(
-                out,
-                "  {:<28} {:>12} {:>12}  {}",
-                r.behaviour,
-                count(r.events),
-                count(r.baseline_events),
-                r.ratio.map(|x| format!("{:>7.3} ({:+.1}%)", x, (x - 1.0) * 100.0)).unwrap_or_else(|| "-".into())
-            );
-        }
+        out.push_str(&crate::report::chilling_rows(rows));
     }
     out
 }

@@ -99,16 +99,23 @@ pub fn headline(s: &Summary) -> String {
             "\nChilling effect against {} (true events, this run / baseline):",
             s.baseline_run.as_deref().unwrap_or("the baseline")
         );
-        for r in rows {
-            let _ = writeln!(
-                out,
-                "  {:<28} {:>12} {:>12}  {}",
-                r.behaviour,
-                count(r.events),
-                count(r.baseline_events),
-                r.ratio.map(|x| format!("{:>7.3} ({:+.1}%)", x, (x - 1.0) * 100.0)).unwrap_or_else(|| "-".into())
-            );
-        }
+        out.push_str(&chilling_rows(rows));
+    }
+    out
+}
+
+/// The chilling-effect rows: behaviour, events, baseline events, ratio.
+pub fn chilling_rows(rows: &[scorelab_store::ChillingRow]) -> String {
+    let mut out = String::new();
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "  {:<28} {:>12} {:>12}  {}",
+            r.behaviour,
+            count(r.events),
+            count(r.baseline_events),
+            r.ratio.map(|x| format!("{:>7.3} ({:+.1}%)", x, (x - 1.0) * 100.0)).unwrap_or_else(|| "-".into())
+        );
     }
     out
 }
