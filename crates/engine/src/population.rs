@@ -181,8 +181,8 @@ fn decile_cuts(rng: &Rng, scenario: &Scenario, citizens: u32) -> [f32; 9] {
 /// Parameters of the friends graph derived from the scenario.
 #[derive(Debug, Clone, Copy)]
 struct GraphParams {
-    stubs_whole: u32,
-    stubs_frac: f64,
+    links_whole: u32,
+    links_frac: f64,
     in_region: f64,
 }
 
@@ -190,8 +190,8 @@ impl GraphParams {
     fn new(scenario: &Scenario) -> Self {
         let half = scenario.network.mean_degree / 2.0;
         GraphParams {
-            stubs_whole: half.floor() as u32,
-            stubs_frac: half - half.floor(),
+            links_whole: half.floor() as u32,
+            links_frac: half - half.floor(),
             in_region: scenario.network.in_region_share,
         }
     }
@@ -199,12 +199,12 @@ impl GraphParams {
 
 /// Calls `f(partner, in_region)` for each link created by citizen `i`.
 #[inline]
-fn for_each_stub(rng: &Rng, layout: &Layout, p: GraphParams, i: u32, r: usize, mut f: impl FnMut(u32, bool)) {
+fn for_each_created_link(rng: &Rng, layout: &Layout, p: GraphParams, i: u32, r: usize, mut f: impl FnMut(u32, bool)) {
     let n = layout.citizens;
     let (rs, re) = (layout.region_start[r], layout.region_start[r + 1]);
     let others = n - (re - rs);
-    let extra = u32::from(p.stubs_frac > 0.0 && rng.bernoulli(p.stubs_frac, Stream::Friends, i, 0, u32::MAX));
-    for s in 0..p.stubs_whole + extra {
+    let extra = u32::from(p.links_frac > 0.0 && rng.bernoulli(p.links_frac, Stream::Friends, i, 0, u32::MAX));
+    for s in 0..p.links_whole + extra {
         let local = others == 0 || rng.bernoulli(p.in_region, Stream::Friends, i, 0, 4 * s);
         if local {
             let lo = i.saturating_sub(LOCAL_WINDOW).max(rs);
@@ -239,7 +239,7 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout) -> Vec<Chunk> {
         .into_par_iter()
         .fold(Vec::new, |mut v, i| {
             let r = layout.region_of(i);
-            for_each_stub(rng, layout, params, i, r, |p, local| {
+            for_each_created_link(rng, layout, params, i, r, |p, local| {
                 if !local {
                     v.push((p, i));
                 }
@@ -322,13 +322,13 @@ fn build_chunk(
 
     // Links of this chunk's rows: created here, received from nearby
     // citizens of the same region, received from other regions.
-    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(len * (2 * params.stubs_whole as usize + 2));
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(len * (2 * params.links_whole as usize + 2));
     let src_lo = lo.saturating_sub(LOCAL_WINDOW);
     let src_hi = hi.saturating_add(LOCAL_WINDOW).min(layout.citizens);
     for j in src_lo..src_hi {
         let r = layout.region_of(j);
         let own = (lo..hi).contains(&j);
-        for_each_stub(rng, layout, params, j, r, |p, local| {
+        for_each_created_link(rng, layout, params, j, r, |p, local| {
             if own {
                 pairs.push((j - lo, p));
             }

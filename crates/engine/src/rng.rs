@@ -28,7 +28,7 @@ pub enum Stream {
     Dissent,
     Aware,
     Guardian,
-    /// Friends graph: a stub's region choice and partner (slot = stub·4 + k).
+    /// Friends graph: a created link's region choice and partner (slot = link·4 + k).
     Friends,
     /// Waiting time to the next candidate day for behaviours (slot 0 at a
     /// year start, 1 after a candidate day).
