@@ -74,6 +74,35 @@ pub struct DayMetrics {
     pub appeals_won: u64,
 }
 
+impl DayMetrics {
+    /// A day with every figure zero, sized for a scenario.
+    pub fn empty(day: u32, bins: usize, grades: usize, behaviours: usize, activities: usize) -> Self {
+        DayMetrics {
+            day,
+            adults: 0,
+            score_histogram: vec![0; bins],
+            score_mean: 0.0,
+            score_p10: 0.0,
+            score_p50: 0.0,
+            score_p90: 0.0,
+            score_gini: 0.0,
+            grade_counts: vec![0; grades],
+            blacklisted: 0,
+            blacklisted_erroneous: 0,
+            listings_started: 0,
+            listings_ended: 0,
+            true_events: vec![0; behaviours],
+            correct_records: vec![0; behaviours],
+            erroneous_records: vec![0; behaviours],
+            denials: vec![0; activities],
+            wrongful_denials: vec![0; activities],
+            grants: vec![0; activities],
+            appeals: 0,
+            appeals_won: 0,
+        }
+    }
+}
+
 /// A breakdown of per-run figures (MODEL.md section 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -144,6 +173,29 @@ pub struct RunTotals {
     pub children_denied_school: u64,
     pub appeals: u64,
     pub appeals_won: u64,
+}
+
+impl RunTotals {
+    /// Totals of a run of `citizens` that has not started.
+    pub fn empty(citizens: u64, behaviours: usize, activities: usize) -> Self {
+        RunTotals {
+            citizens,
+            days: 0,
+            true_events: vec![0; behaviours],
+            correct_records: vec![0; behaviours],
+            erroneous_records: vec![0; behaviours],
+            denials: vec![0; activities],
+            wrongful_denials: vec![0; activities],
+            grants: vec![0; activities],
+            unique_denied: vec![0; activities],
+            unique_denied_any: 0,
+            ever_blacklisted: 0,
+            school_denials: 0,
+            children_denied_school: 0,
+            appeals: 0,
+            appeals_won: 0,
+        }
+    }
 }
 
 /// The final state of one citizen (a row of `citizens.parquet`).

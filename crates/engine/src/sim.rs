@@ -131,23 +131,7 @@ impl Simulation {
         let chunks = (config.citizens as usize).div_ceil(size);
         let accs = (0..chunks).map(|_| DayAcc::new(&histogram, &fine, g, b, a, group_slots)).collect();
         let serial = DayAcc::new(&histogram, &fine, g, b, a, group_slots);
-        let totals = RunTotals {
-            citizens: u64::from(config.citizens),
-            days: 0,
-            true_events: vec![0; b],
-            correct_records: vec![0; b],
-            erroneous_records: vec![0; b],
-            denials: vec![0; a],
-            wrongful_denials: vec![0; a],
-            grants: vec![0; a],
-            unique_denied: vec![0; a],
-            unique_denied_any: 0,
-            ever_blacklisted: 0,
-            school_denials: 0,
-            children_denied_school: 0,
-            appeals: 0,
-            appeals_won: 0,
-        };
+        let totals = RunTotals::empty(u64::from(config.citizens), b, a);
         Ok(Simulation {
             group_denials: vec![0; group_slots * a],
             group_wrongful: vec![0; group_slots * a],

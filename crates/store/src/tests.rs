@@ -700,23 +700,8 @@ fn scenario_entry_points_use_the_scenario_names() {
     w.write_daily(&scenario, spec, std::slice::from_ref(&day)).unwrap();
     let row = CitizenRow { ever_denied: vec![names.activities[0].clone()], ..citizen(1, &[]) };
     assert_eq!(w.write_citizens(&scenario, std::iter::once(row.clone())).unwrap(), 1);
-    let totals = RunTotals {
-        citizens: 1,
-        days: 1,
-        true_events: vec![1; nb],
-        correct_records: vec![1; nb],
-        erroneous_records: vec![0; nb],
-        denials: vec![0; na],
-        wrongful_denials: vec![0; na],
-        grants: vec![0; na],
-        unique_denied: vec![0; na],
-        unique_denied_any: 0,
-        ever_blacklisted: 0,
-        school_denials: 0,
-        children_denied_school: 0,
-        appeals: 0,
-        appeals_won: 0,
-    };
+    let totals =
+        RunTotals { days: 1, true_events: vec![1; nb], correct_records: vec![1; nb], ..RunTotals::empty(1, nb, na) };
     let summary = Summary::build(&scenario, 1, &totals, &day);
     assert_eq!(summary.behaviours.len(), nb);
     assert_eq!(summary.scenario, scenario.name);
