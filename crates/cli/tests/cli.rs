@@ -209,3 +209,19 @@ fn every_subcommand_has_an_example_in_help() {
         assert!(stdout(&o).contains("Examples:"), "{sub} --help has no example");
     }
 }
+
+#[test]
+fn bench_reports_every_workload_and_the_memory_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = scorelab(&["bench", "--citizens", "5000", "--days", "3", "--threads", "2", "--json"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let names: Vec<&str> = v["workloads"].as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(v["workloads"].as_array().unwrap().iter().all(|w| w["rate"].as_f64().unwrap() > 0.0));
+    let bytes = v["bytes_per_citizen"].as_f64().unwrap();
+    assert!(bytes > 60.0 && bytes <= 96.0, "state must stay within 96 bytes per citizen: {bytes}");
+    assert_eq!(v["threads"], 2);
+    let o = scorelab(&["bench", "--days", "0"], tmp.path());
+    assert_eq!(o.status.code(), Some(2));
+}
