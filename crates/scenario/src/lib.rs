@@ -40,6 +40,7 @@ mod emit;
 mod error;
 pub(crate) mod layer;
 pub mod model;
+mod overrides;
 mod resolve;
 mod schema;
 #[cfg(test)]
@@ -49,6 +50,7 @@ use std::path::Path;
 
 pub use error::{Diagnostic, ErrorKind, ScenarioError};
 pub use model::*;
+pub use overrides::{parse_assignment, split_values};
 
 use layer::Input;
 
@@ -157,7 +159,70 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
 /// `scorelab scenarios show` and the run manifest. The scenario is checked
 /// first: an invalid one gives its error, not text.
 pub fn resolved_toml(name_or_path: &str) -> Result<String, ScenarioError> {
-    let c = compile(input_for(name_or_path)?)?;
+    resolved_toml_with_overrides(name_or_path, &[])
+}
+
+/// The checked scenario `name_or_path` with `--set KEY=VALUE` overrides
+/// applied on top, as one more layer: an override is valid exactly when
+/// the same key and value written in a file that `extends` the scenario
+/// would be. The scenario keeps its name; its description lists the overrides.
+fn compile_with_overrides(name_or_path: &str, overrides: &[(String, String)]) -> Result<Compiled, ScenarioError> {
+    let base = compile(input_for(name_or_path)?)?;
+    if overrides.is_empty() {
+        return Ok(base);
+    }
+    let parent = overrides::Parent {
+        name_or_path,
+        name: &base.scenario.name,
+        description: &base.scenario.description,
+        entries: [
+            base.file.sources.0.iter().map(|(n, _)| n.clone()).collect(),
+            base.file.behaviours.0.iter().map(|(n, _)| n.clone()).collect(),
+            base.file.activities.0.iter().map(|(n, _)| n.clone()).collect(),
+        ],
+    };
+    let text = overrides::layer_text(&parent, overrides)?;
+    let mut c =
+        compile(Input::text(&text, overrides::LABEL)).map_err(|e| overrides::relocate(e, name_or_path, overrides))?;
+    let sets: Vec<String> = overrides.iter().map(|(k, v)| format!("--set {k}={v}")).collect();
+    c.chain = format!("{} with {}", base.chain, sets.join(" "));
+    Ok(c)
+}
+
+/// Loads a scenario (as [`load`]) with `overrides` applied: pairs of a
+/// dotted key, as in `scorelab scenarios show`, and a value, as on the
+/// command line (`--set behaviours.fake_news_post.points=-100`; split one
+/// with [`parse_assignment`]). A value is read as TOML (a number, a
+/// boolean, an array, a quoted string); anything else is taken as a string.
+///
+/// Every mistake is refused with a message that names the `--set`, says
+/// what would be valid and suggests the closest key for a misspelt one;
+/// unknown keys, including new entries under `sources`, `behaviours` and
+/// `activities`, are refused. With no overrides this is [`load`].
+///
+/// ```
+/// use scorelab_scenario::load_with_overrides;
+/// let set = |k: &str, v: &str| (k.to_string(), v.to_string());
+/// let sc = load_with_overrides("seed-article", &[set("appeals.win_probability", "0.1")]).unwrap();
+/// assert_eq!(sc.name, "seed-article");
+///
+/// let err = load_with_overrides("seed-article", &[set("score.half_life_dayz", "10")]).unwrap_err();
+/// assert!(err.to_string().starts_with("--set score.half_life_dayz=10: unknown key"));
+/// assert!(err.to_string().contains("did you mean `half_life_days`?"));
+/// ```
+pub fn load_with_overrides(name_or_path: &str, overrides: &[(String, String)]) -> Result<Scenario, ScenarioError> {
+    Ok(compile_with_overrides(name_or_path, overrides)?.scenario)
+}
+
+/// [`resolved_toml`] of the scenario with `overrides` applied (see
+/// [`load_with_overrides`]): the overridden values are written out, so the
+/// text parses back to the same scenario. For the manifest of a run made
+/// with `--set`.
+pub fn resolved_toml_with_overrides(
+    name_or_path: &str,
+    overrides: &[(String, String)],
+) -> Result<String, ScenarioError> {
+    let c = compile_with_overrides(name_or_path, overrides)?;
     let header = format!(
         "Scenario `{}`, resolved from {}.\n\
          Every key is written out, defaults included; `extends` is already applied.",
