@@ -13,6 +13,10 @@
 //! | `audit.parquet` | every event of the tracked citizens |
 //! | `summary.json` | [`Summary`]: the headline figures the CLI prints |
 //!
+//! A sweep folder (`scorelab sweep`) holds one run directory per run and
+//! `sweep.parquet` ([`write_sweep_table`]): one row per run, with every
+//! headline figure ([`headline_figures`]).
+//!
 //! Invariants: every file appears under its final name only once complete
 //! (written to `<name>.tmp`, fsynced, renamed); the same inputs give the
 //! same bytes (no timestamps or random ids inside files, no hash-ordered
@@ -85,6 +89,7 @@ mod manifest;
 mod names;
 mod reader;
 mod summary;
+mod sweep;
 mod table;
 mod writer;
 
@@ -104,6 +109,10 @@ pub use manifest::{files, Manifest, Progress, RunStatus, FORMAT_VERSION};
 pub use names::{column_part, is_plain_identifier, Names};
 pub use reader::{read_progress, RunDir};
 pub use summary::{ActivitySummary, BehaviourSummary, ChillingRow, FinalDay, GradeCount, Summary};
+pub use sweep::{
+    headline_figures, read_sweep_table, setting_columns, write_sweep_table, Figure, FigureValue, SweepCell, SweepRun,
+    SweepTable, SweepValue, META_SWEEP_KEYS, SWEEP_RUN_COLUMNS, SWEEP_TABLE,
+};
 pub use writer::RunWriter;
 
 #[cfg(test)]
