@@ -50,7 +50,11 @@ pub fn pct(share: f64) -> String {
 pub fn headline(s: &Summary) -> String {
     let mut out = String::new();
     let f = &s.final_day;
-    let _ = writeln!(out, "{}: {} citizens, {} days, seed {}", s.scenario, count(s.citizens), s.days, s.seed);
+    let _ = write!(out, "{}: {} citizens, {} days, seed {}", s.scenario, count(s.citizens), s.days, s.seed);
+    if s.burn_in_days > 0 {
+        let _ = write!(out, " (after a burn-in of {} days, not counted)", s.burn_in_days);
+    }
+    out.push('\n');
     let _ = writeln!(out, "\nAdults per grade on the last day (of {}):", count(f.adults));
     for g in &f.grades {
         let _ = writeln!(out, "  {:<6} {:>12}  {:>7}", g.grade, count(g.adults), pct(g.share));

@@ -38,6 +38,8 @@ pub enum EngineError {
     Citizens(u32),
     #[error("days = {0}: must be between 1 and {MAX_DAYS}")]
     Days(u32),
+    #[error("days = {days}: the scenario's burn-in alone is {burn_in} days; the run must be longer (at most {MAX_DAYS} days in all)")]
+    BurnIn { days: u32, burn_in: u32 },
     #[error("the scenario has {0} activities; at most {MAX_ACTIVITIES} are supported")]
     TooManyActivities(usize),
     #[error("the score range is too large: scores must stay within ±2,147,483 points")]

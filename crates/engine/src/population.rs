@@ -291,7 +291,11 @@ fn build_chunk(
         let urban = is_urban(rng, scenario, i);
         let latent = latent_income(rng, scenario, i);
         let decile = 1 + cuts.iter().filter(|&&cut| latent >= cut).count() as u8;
-        let aware = rng.bernoulli(aware_share, Stream::Aware, i, 0, 0);
+        let mut aware = rng.bernoulli(aware_share, Stream::Aware, i, 0, 0);
+        // Drawn only in opt-in systems, so compulsory ones keep their draws.
+        let opted_out = scenario.participation_share < 1.0
+            && !rng.bernoulli(scenario.participation_share, Stream::Participation, i, 0, 0);
+        aware &= !opted_out;
         let guardian = if age0 < pop.adult_age {
             let (glo, ghi) = layout.age_range(r, i64::from(pop.guardian_ages.min), i64::from(pop.guardian_ages.max));
             if ghi > glo {
@@ -305,7 +309,11 @@ fn build_chunk(
         c.age0.push(age0);
         c.region.push(r as u8);
         c.decile.push(decile);
-        c.flags.push(if urban { flag::URBAN } else { 0 } | if aware { flag::AWARE } else { 0 });
+        c.flags.push(
+            if urban { flag::URBAN } else { 0 }
+                | if aware { flag::AWARE } else { 0 }
+                | if opted_out { flag::OPTED_OUT } else { 0 },
+        );
         c.guardian.push(guardian);
         c.compliance.push(rng.beta(pop.compliance.alpha, pop.compliance.beta, Stream::Compliance, i) as f32);
         c.dissent.push(rng.beta(pop.dissent.alpha, pop.dissent.beta, Stream::Dissent, i) as f32);

@@ -51,6 +51,8 @@ pub enum Stream {
     Appeal,
     /// Which citizens are tracked by default.
     Tracking,
+    /// Whether a citizen takes part in an opt-in system (slot 0).
+    Participation,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -125,6 +125,7 @@ mod tests {
             max_milli: 2_000_000,
             half_life_days: half_life,
             grades: vec![],
+            factors: vec![],
         };
         ScoreRules::new(&score, weight, 3000)
     }

@@ -88,6 +88,9 @@ impl Simulation {
         if config.days == 0 || config.days > MAX_DAYS {
             return Err(EngineError::Days(config.days));
         }
+        if config.days <= scenario.burn_in_days {
+            return Err(EngineError::BurnIn { days: config.days, burn_in: scenario.burn_in_days });
+        }
         if let Some(&bad) = config.tracked.iter().find(|&&t| t >= config.citizens) {
             return Err(EngineError::Tracked { citizen: bad, citizens: config.citizens });
         }
@@ -136,7 +139,17 @@ impl Simulation {
             group_denials: vec![0; group_slots * a],
             group_wrongful: vec![0; group_slots * a],
             group_grants: vec![0; group_slots * a],
-            model: Model { scenario, rng, rules, tables, layout, histogram, fine, chunk_size: size },
+            model: Model {
+                burn_in: scenario.burn_in_days,
+                scenario,
+                rng,
+                rules,
+                tables,
+                layout,
+                histogram,
+                fine,
+                chunk_size: size,
+            },
             config,
             chunks: Vec::new(),
             scores: Vec::new(),
@@ -218,7 +231,7 @@ impl Simulation {
 
     #[inline]
     fn age_on(&self, age0: u8, t: u32) -> u32 {
-        u32::from(age0) + t / YEAR
+        self.model.age_on(age0, t)
     }
 
     /// Group slots of a citizen: decile, urban, age band, region.
@@ -231,6 +244,9 @@ impl Simulation {
     /// Runs one day and returns its figures.
     pub fn step(&mut self) -> DayMetrics {
         let t = self.day;
+        if t == self.model.burn_in && t > 0 {
+            self.end_burn_in();
+        }
         self.serial.clear();
         self.records_pass(t);
         self.apply_misattributed(t);
@@ -283,6 +299,31 @@ impl Simulation {
         m
     }
 
+    /// Whether day `t` is part of the burn-in (not counted in the totals).
+    pub fn is_burn_in(&self, t: u32) -> bool {
+        t < self.model.burn_in
+    }
+
+    /// Starts the reported run after a burn-in: per-run totals start from
+    /// zero, and "ever listed" starts with the citizens listed now.
+    fn end_burn_in(&mut self) {
+        let s = &self.model.scenario;
+        self.totals = RunTotals::empty(u64::from(self.config.citizens), s.behaviours.len(), s.activities.len());
+        self.totals.days = self.day;
+        for v in [&mut self.group_denials, &mut self.group_wrongful, &mut self.group_grants] {
+            v.fill(0);
+        }
+        self.chunks.par_iter_mut().for_each(|c| {
+            c.ever_denied.fill(0);
+            for f in &mut c.flags {
+                *f &= !(flag::DENIED_SCHOOL | flag::EVER_LISTED);
+                if *f & flag::LISTED != 0 {
+                    *f |= flag::EVER_LISTED;
+                }
+            }
+        });
+    }
+
     /// Steps 2–4 for every citizen; misattributed records are buffered.
     fn records_pass(&mut self, t: u32) {
         let ctx = &self.model;
@@ -307,6 +348,9 @@ impl Simulation {
         for m in &list {
             let chunk = &mut self.chunks[m.target as usize / size];
             let j = m.target as usize % size;
+            if chunk.flags[j] & flag::OPTED_OUT != 0 {
+                continue; // written against someone outside the system: no record
+            }
             ctx.apply_record(
                 chunk,
                 &mut self.serial,
@@ -365,14 +409,16 @@ impl Simulation {
             .flat_map_iter(|chunk| {
                 let ctx = &ctx;
                 (0..chunk.len()).filter_map(move |j| {
-                    let age = u32::from(chunk.age0[j]) + t / YEAR;
+                    let age = ctx.age_on(chunk.age0[j], t);
                     let guardian = chunk.guardian[j];
                     if guardian == NO_GUARDIAN || !ages.iter().any(|&a| u32::from(a) == age) {
                         return None;
                     }
                     let gc = &chunks[guardian as usize / size];
                     let g = ctx.view(gc, guardian as usize % size, t);
-                    let verdict = ctx.verdict(k, &g);
+                    // A guardian outside an opt-in system is never sanctioned or rewarded.
+                    let opted_out = gc.flags[guardian as usize % size] & flag::OPTED_OUT != 0;
+                    let verdict = if opted_out { Verdict::Neutral } else { ctx.verdict(k, &g) };
                     (verdict != Verdict::Neutral).then_some(SchoolOutcome {
                         child: chunk.first + j as u32,
                         guardian,
@@ -385,7 +431,7 @@ impl Simulation {
             let (cc, cj) = (o.child as usize / size, o.child as usize % size);
             let (gc, gj) = (o.guardian as usize / size, o.guardian as usize % size);
             let child = &self.chunks[cc];
-            let age = u32::from(child.age0[cj]) + t / YEAR;
+            let age = ctx.age_on(child.age0[cj], t);
             let slots = Self::slots(
                 &self.model.scenario.population.age_bands,
                 child.decile[cj],
@@ -618,9 +664,25 @@ pub(crate) struct Model {
     pub(crate) histogram: HistogramSpec,
     pub(crate) fine: FineSpec,
     pub(crate) chunk_size: usize,
+    /// Days of burn-in: the first days of the run, not counted in its totals.
+    pub(crate) burn_in: u32,
 }
 
 impl Model {
+    /// Whole years since day 0 of the population. Ages stand still during
+    /// a burn-in, so the reported run starts with the day-0 population the
+    /// scenario describes (docs/model-choices.md).
+    #[inline]
+    pub(crate) fn years(&self, t: u32) -> u32 {
+        t.saturating_sub(self.burn_in) / YEAR
+    }
+
+    /// Age of a citizen on day t.
+    #[inline]
+    pub(crate) fn age_on(&self, age0: u8, t: u32) -> u32 {
+        u32::from(age0) + self.years(t)
+    }
+
     #[inline]
     fn view(&self, chunk: &Chunk, j: usize, t: u32) -> View {
         let now = self.rules.components(stored(chunk, j), u32::from(chunk.last_update[j]), t);
@@ -756,7 +818,7 @@ impl Model {
                 acc.audit.push(row);
             }
         }
-        let age = u32::from(chunk.age0[j]) + t / YEAR;
+        let age = self.age_on(chunk.age0[j], t);
         let nb = self.tables.behaviours.len();
         // Scratch on the stack for the usual catalogue sizes.
         let mut items_buf = [0.0f64; 64];
@@ -803,7 +865,7 @@ impl Model {
                 let row = &self.tables.behaviours[b];
                 if k % 2 == 1 {
                     // A spurious candidate: a record only where b is penalised.
-                    if row.penalised {
+                    if row.penalised && chunk.flags[j] & flag::OPTED_OUT == 0 {
                         self.apply_record(chunk, acc, j, t, b, RecordKind::Spurious);
                     }
                     return;
@@ -824,6 +886,9 @@ impl Model {
                     return;
                 }
                 acc.true_events[b] += 1;
+                if chunk.flags[j] & flag::OPTED_OUT != 0 {
+                    return; // outside the system: nothing is recorded
+                }
                 let urban = chunk.flags[j] & flag::URBAN != 0;
                 let coverage = if urban { row.coverage_urban } else { row.coverage_rural };
                 if !self.rng.bernoulli(coverage, Stream::Coverage, i, t, b as u32) {
@@ -834,7 +899,7 @@ impl Model {
                 {
                     // Uniform among the region's citizens of an eligible age today, never the actor.
                     let r = usize::from(chunk.region[j]);
-                    let year = i64::from(t / YEAR);
+                    let year = i64::from(self.years(t));
                     let (lo, hi) =
                         self.layout.age_range(r, i64::from(row.age_min) - year, i64::from(row.age_max) - year);
                     let others = hi.saturating_sub(lo).saturating_sub(1);
@@ -932,12 +997,13 @@ impl Model {
     fn settle(&self, chunk: &mut Chunk, acc: &mut DayAcc, j: usize, t: u32) -> i64 {
         let i = chunk.first + j as u32;
         let mut v = self.view(chunk, j, t);
-        let age = u32::from(chunk.age0[j]) + t / YEAR;
+        let age = self.age_on(chunk.age0[j], t);
         let tracked = chunk.flags[j] & flag::TRACKED != 0;
         let a = self.scenario.activities.len();
 
         // Step 7: daily activities, drawn only for citizens a trigger applies to.
-        if self.tables.any_daily_trigger {
+        let opted_out = chunk.flags[j] & flag::OPTED_OUT != 0;
+        if self.tables.any_daily_trigger && !opted_out {
             let row = self.tables.activities.row(age, chunk.decile[j]);
             let (sanctioned, rewarded) = self.tables.triggers.sets(v.grade, v.listed);
             let active = (sanctioned | rewarded) & row.eligible;
@@ -987,17 +1053,18 @@ impl Model {
             }
         }
 
-        // Step 8: appeals by citizens with a denial in the window (today included).
+        // Step 8: appeals by citizens with a denial in the window (today
+        // included) or, where every record is shown, with anything erroneous.
         let appeals = &self.scenario.appeals;
         let last = chunk.last_denial[j];
+        let unbacked = v.listed && !v.backed;
+        let has_error = v.now.erroneous < 0 || unbacked;
+        let denied_lately = last != NO_DAY && t - u32::from(last) < appeals.window_days;
         if appeals.enabled
-            && last != NO_DAY
-            && t - u32::from(last) < appeals.window_days
+            && (denied_lately || (appeals.visible_records && has_error))
             && self.rng.bernoulli(appeals.daily_probability, Stream::Appeal, i, t, 0)
         {
             acc.appeals += 1;
-            let unbacked = v.listed && !v.backed;
-            let has_error = v.now.erroneous < 0 || unbacked;
             let won = has_error && self.rng.bernoulli(appeals.win_probability, Stream::Appeal, i, t, 1);
             if won {
                 acc.appeals_won += 1;

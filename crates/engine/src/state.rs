@@ -24,6 +24,9 @@ pub mod flag {
     pub const DENIED_SCHOOL: u8 = 1 << 5;
     /// Was ever on the blacklist.
     pub const EVER_LISTED: u8 = 1 << 6;
+    /// Does not take part in an opt-in system: never recorded, scored,
+    /// pressured, sanctioned or rewarded.
+    pub const OPTED_OUT: u8 = 1 << 7;
 }
 
 /// One chunk of contiguous citizens, `first .. first + len`. All columns

@@ -26,10 +26,31 @@ pub(crate) const BUILTINS: &[Builtin] = &[
         description: "Only the court blacklist and its sanctions; no score",
         source: include_str!("../../../scenarios/court-blacklist.toml"),
     },
+    Builtin {
+        name: "rongcheng",
+        description: "Rongcheng's municipal points: 1000 to start, AAA-D bands, conduct only, rewards-led",
+        source: include_str!("../../../scenarios/rongcheng.toml"),
+    },
+    Builtin {
+        name: "sesame",
+        description: "Sesame-style credit score, 350-950, five weighted factors, perks only",
+        source: include_str!("../../../scenarios/sesame.toml"),
+    },
+    Builtin {
+        name: "transparent-appeals",
+        description: "seed-article, but every record is shown to the citizen and erroneous ones are removed on a quick appeal",
+        source: include_str!("../../../scenarios/transparent-appeals.toml"),
+    },
+    Builtin {
+        name: "rewards-only",
+        description: "Opt-in (30% join), points only for good deeds, perks for high grades, no sanctions at all",
+        source: include_str!("../../../scenarios/rewards-only.toml"),
+    },
 ];
 
 /// The names of [`BUILTINS`], in the same order.
-pub(crate) const BUILTIN_NAMES: &[&str] = &["seed-article", "baseline", "court-blacklist"];
+pub(crate) const BUILTIN_NAMES: &[&str] =
+    &["seed-article", "baseline", "court-blacklist", "rongcheng", "sesame", "transparent-appeals", "rewards-only"];
 
 /// The built-in of that exact name.
 pub(crate) fn find(name: &str) -> Option<&'static Builtin> {

@@ -90,6 +90,7 @@ pub(crate) fn emit(sc: &FileScenario, header: &str) -> String {
     o.push_str("\n[pressure]\n");
     let _ = writeln!(o, "general_deterrence = {}", f(sc.pressure.general_deterrence));
     let _ = writeln!(o, "width_points = {}", f(sc.pressure.width_points));
+    let _ = writeln!(o, "without_penalties = {}", sc.pressure.without_penalties);
 
     let sco = &sc.score;
     o.push_str("\n[score]\n");
@@ -110,6 +111,13 @@ pub(crate) fn emit(sc: &FileScenario, header: &str) -> String {
         }
     }
     o.push_str("]\n");
+    o.push_str("factors = [");
+    for (i, fa) in sco.factors.iter().enumerate() {
+        let sep = if i == 0 { "\n" } else { "" };
+        let _ =
+            writeln!(o, "{sep}  {{ name = {}, weight = {}, network = {} }},", s(&fa.name), f(fa.weight), fa.network);
+    }
+    o.push_str("]\n");
 
     o.push_str("\n[blacklist]\n");
     let _ = writeln!(o, "enabled = {}", sc.blacklist.enabled);
@@ -121,10 +129,17 @@ pub(crate) fn emit(sc: &FileScenario, header: &str) -> String {
     let _ = writeln!(o, "window_days = {}", sc.appeals.window_days);
     let _ = writeln!(o, "daily_probability = {}", f(sc.appeals.daily_probability));
     let _ = writeln!(o, "win_probability = {}", f(sc.appeals.win_probability));
+    let _ = writeln!(o, "visible_records = {}", sc.appeals.visible_records);
 
     o.push_str("\n[policy]\n");
     let _ = writeln!(o, "sanctions = {}", sc.policy.sanctions);
     let _ = writeln!(o, "rewards = {}", sc.policy.rewards);
+
+    o.push_str("\n[participation]\n");
+    let _ = writeln!(o, "share = {}", f(sc.participation.share));
+
+    o.push_str("\n[burn_in]\n");
+    let _ = writeln!(o, "days = {}", sc.burn_in.days);
 
     // Empty sections are written as `[sources]` so the text still defines
     // them (a file without `extends` must).
@@ -154,6 +169,9 @@ pub(crate) fn emit(sc: &FileScenario, header: &str) -> String {
         let _ = writeln!(o, "blacklist = {}", b.blacklist);
         let _ = writeln!(o, "deterrence = {}", f(b.deterrence));
         let _ = writeln!(o, "boost = {}", f(b.boost));
+        if let Some(factor) = &b.factor {
+            let _ = writeln!(o, "factor = {}", s(factor));
+        }
         let _ = writeln!(o, "enabled = {}", b.enabled);
     }
 

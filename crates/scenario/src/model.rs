@@ -16,6 +16,8 @@ pub type SourceId = usize;
 pub type ActivityId = usize;
 /// Index of a grade in [`Score::grades`]; 0 is the highest grade.
 pub type GradeId = usize;
+/// Index of a factor in [`Score::factors`].
+pub type FactorId = usize;
 
 /// A complete policy: population, behaviours, data sources, score,
 /// blacklist, activities with their sanctions and rewards, appeals.
@@ -41,6 +43,13 @@ pub struct Scenario {
     pub sanctions_enabled: bool,
     /// Whether rewards are granted at all.
     pub rewards_enabled: bool,
+    /// Share of citizens who take part in the system (`[participation]`);
+    /// 1 for a compulsory system. The others are never recorded, scored,
+    /// pressured, sanctioned or rewarded.
+    pub participation_share: f64,
+    /// Days simulated before the reported run (`[burn_in]`), a whole
+    /// number of years; their figures are not part of the run's totals.
+    pub burn_in_days: u32,
     /// Data sources, in file order.
     pub sources: Vec<Source>,
     /// Enabled behaviours, in file order. Never empty.
@@ -131,6 +140,10 @@ pub struct Pressure {
     pub general_deterrence: f64,
     /// Width W in points (> 0).
     pub width_points: f64,
+    /// Whether a scenario that penalises nothing still puts pressure on
+    /// aware citizens (so that rewards' boost γ acts); MODEL.md §11 says
+    /// no, and that is the default.
+    pub without_penalties: bool,
 }
 
 /// The points score and its grades (section 4).
@@ -149,6 +162,22 @@ pub struct Score {
     /// Grades from the highest to the lowest; thresholds strictly
     /// descending; the last grade has no threshold (it catches the rest).
     pub grades: Vec<Grade>,
+    /// The score's factors (Sesame-style), empty for a plain points score.
+    /// Weights are > 0 and sum to 1; at most one is the network factor,
+    /// and its weight is the network weight w.
+    pub factors: Vec<Factor>,
+}
+
+/// A named part of a factor score and its weight: the effective score is
+/// the weighted sum of the factors' sub-scores (docs/scenarios.md).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Factor {
+    /// Name, `[a-z0-9_]+`.
+    pub name: String,
+    /// Weight ω in (0, 1].
+    pub weight: f64,
+    /// Whether the sub-score is the friends' term F rather than records.
+    pub network: bool,
 }
 
 impl Score {
@@ -195,6 +224,10 @@ pub struct Appeals {
     pub daily_probability: f64,
     /// Probability that an appeal with something erroneous to remove wins.
     pub win_probability: f64,
+    /// Whether every record is shown to the citizen, so that a citizen with
+    /// anything erroneous on their record appeals (at the daily
+    /// probability) without waiting for a denial.
+    pub visible_records: bool,
 }
 
 /// A data source (section 3).
@@ -229,8 +262,12 @@ pub struct Behaviour {
     pub dissent_slope: f64,
     /// u_b ≥ 0, rate multiplier for urban citizens.
     pub urban_multiplier: f64,
-    /// π_b in thousandths of a point.
+    /// π_b in thousandths of a point, as applied to the score. With
+    /// factors, the file's points scaled by ω_f / (1 − w) (docs/scenarios.md).
     pub points_milli: i64,
+    /// The score factor this behaviour's records count towards, if the
+    /// score has factors.
+    pub factor: Option<FactorId>,
     /// Whether a record puts the citizen on the blacklist.
     pub blacklists: bool,
     /// κ_b in [0, 1].
@@ -304,8 +341,10 @@ impl Scenario {
 
     /// Whether the scenario puts any pressure on citizens at all; a scenario
     /// that penalises nothing sets `aware` to 0 for everyone (§11).
+    /// `[pressure] without_penalties` keeps it for rewards-only designs.
     pub fn has_pressure(&self) -> bool {
-        (0..self.behaviours.len()).any(|b| self.is_penalised(b))
+        (0..self.behaviours.len())
+            .any(|b| self.is_penalised(b) || (self.pressure.without_penalties && self.is_rewarded(b)))
     }
 
     /// Human-readable text of a trigger, e.g. `grade <= D`.

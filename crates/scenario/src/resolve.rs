@@ -208,9 +208,10 @@ pub(crate) fn resolve(f: &FileScenario, m: &Merged) -> Result<Scenario, Scenario
                 "a probability (general deterrence g)",
             )?,
             width_points: ck.positive(&p.key("width_points"), f.pressure.width_points, "the width W in points")?,
+            without_penalties: f.pressure.without_penalties,
         }
     };
-    let score = score(&ck, &f.score)?;
+    let score = score(&ck, &f.score, network.weight_milli)?;
     let blacklist = {
         let p = KeyPath::of(&["blacklist"]);
         Blacklist {
@@ -234,10 +235,17 @@ pub(crate) fn resolve(f: &FileScenario, m: &Merged) -> Result<Scenario, Scenario
                 "a probability per day",
             )?,
             win_probability: ck.unit(&p.key("win_probability"), f.appeals.win_probability, "a probability")?,
+            visible_records: f.appeals.visible_records,
         }
     };
+    let participation_share = ck.unit(
+        &KeyPath::of(&["participation", "share"]),
+        f.participation.share,
+        "a share of citizens (who take part in the system)",
+    )?;
+    let burn_in_days = burn_in(&ck, f.burn_in.days)?;
     let sources = sources(&ck, &f.sources)?;
-    let behaviours = behaviours(&ck, &f.behaviours, &sources)?;
+    let behaviours = behaviours(&ck, &f.behaviours, &sources, &score, network.weight_milli)?;
     let activities = activities(&ck, &f.activities, &score.grades)?;
     Ok(Scenario {
         name: f.name.clone(),
@@ -250,6 +258,8 @@ pub(crate) fn resolve(f: &FileScenario, m: &Merged) -> Result<Scenario, Scenario
         appeals,
         sanctions_enabled: f.policy.sanctions,
         rewards_enabled: f.policy.rewards,
+        participation_share,
+        burn_in_days,
         sources,
         behaviours,
         activities,
@@ -372,7 +382,82 @@ fn network(ck: &Ck<'_>, f: &NetworkFile) -> R<Network> {
     })
 }
 
-fn score(ck: &Ck<'_>, f: &ScoreFile) -> R<Score> {
+/// Longest burn-in accepted: ten years.
+pub(crate) const MAX_BURN_IN_YEARS: i64 = 10;
+
+fn burn_in(ck: &Ck<'_>, days: i64) -> R<u32> {
+    let p = KeyPath::of(&["burn_in", "days"]);
+    if !(0..=MAX_BURN_IN_YEARS * 365).contains(&days) || days % 365 != 0 {
+        return Err(ck.bad(
+            &p,
+            format!(
+                "must be a whole number of years in days (0, 365, 730, ... up to {}), so that the reported run \
+                 starts on a first day of a year",
+                MAX_BURN_IN_YEARS * 365
+            ),
+        ));
+    }
+    Ok(days as u32)
+}
+
+/// The score's factors: names, weights summing to 1, at most one network
+/// factor whose weight is the network weight (so that the effective score
+/// `(1 − w)·S + w·F` is the weighted sum of the factors' sub-scores).
+fn factors(ck: &Ck<'_>, f: &[FactorFile], weight_milli: i64) -> R<Vec<Factor>> {
+    let p = KeyPath::of(&["score", "factors"]);
+    let mut out: Vec<Factor> = Vec::with_capacity(f.len());
+    for (i, fa) in f.iter().enumerate() {
+        let ip = p.index(i);
+        ck.entry_name(&ip.key("name"), &fa.name, "factor")?;
+        if let Some(j) = out.iter().position(|o| o.name == fa.name) {
+            return Err(ck.bad(&ip.key("name"), format!("duplicate factor `{}` (also score.factors[{j}])", fa.name)));
+        }
+        if !(fa.weight.is_finite() && fa.weight > 0.0 && fa.weight <= 1.0) {
+            return Err(ck.bad(&ip.key("weight"), "must be a weight in (0, 1]; the weights sum to 1"));
+        }
+        if fa.network {
+            if let Some(j) = out.iter().position(|o| o.network) {
+                return Err(ck.bad(
+                    &ip.key("network"),
+                    format!("only one factor can be the network factor (score.factors[{j}] already is)"),
+                ));
+            }
+            if to_milli(fa.weight) != Some(weight_milli) {
+                return Err(ck.bad(
+                    &ip.key("weight"),
+                    format!(
+                        "the network factor's weight is the network weight: must equal network.weight ({})",
+                        weight_milli as f64 / 1000.0
+                    ),
+                ));
+            }
+        }
+        out.push(Factor { name: fa.name.clone(), weight: fa.weight, network: fa.network });
+    }
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let sum: f64 = out.iter().map(|fa| fa.weight).sum();
+    if (sum - 1.0).abs() > 1e-9 {
+        return Err(ck.bad(&p, format!("the factor weights must sum to 1 (they sum to {sum})")));
+    }
+    if weight_milli > 0 && !out.iter().any(|fa| fa.network) {
+        return Err(ck.bad(
+            &p,
+            format!(
+                "network.weight is {} but no factor has `network = true`: with factors, the friends' term \
+                 must be one of them (or set network.weight = 0)",
+                weight_milli as f64 / 1000.0
+            ),
+        ));
+    }
+    if out.iter().all(|fa| fa.network) {
+        return Err(ck.bad(&p, "needs at least one factor built from records (`network = false`)"));
+    }
+    Ok(out)
+}
+
+fn score(ck: &Ck<'_>, f: &ScoreFile, weight_milli: i64) -> R<Score> {
     let p = KeyPath::of(&["score"]);
     let base = ck.milli(&p.key("base"), f.base)?;
     let min = ck.milli(&p.key("min"), f.min)?;
@@ -430,7 +515,8 @@ fn score(ck: &Ck<'_>, f: &ScoreFile) -> R<Score> {
         };
         grades.push(Grade { name: g.name.clone(), threshold_milli });
     }
-    Ok(Score { enabled: f.enabled, base_milli: base, min_milli: min, max_milli: max, half_life_days, grades })
+    let factors = factors(ck, &f.factors, weight_milli)?;
+    Ok(Score { enabled: f.enabled, base_milli: base, min_milli: min, max_milli: max, half_life_days, grades, factors })
 }
 
 fn sources(ck: &Ck<'_>, f: &Entries<SourceFile>) -> R<Vec<Source>> {
@@ -466,7 +552,14 @@ fn list(names: &[&str]) -> String {
     }
 }
 
-fn behaviours(ck: &Ck<'_>, f: &Entries<BehaviourFile>, sources: &[Source]) -> R<Vec<Behaviour>> {
+fn behaviours(
+    ck: &Ck<'_>,
+    f: &Entries<BehaviourFile>,
+    sources: &[Source],
+    score: &Score,
+    weight_milli: i64,
+) -> R<Vec<Behaviour>> {
+    let factor_names: Vec<&str> = score.factors.iter().filter(|fa| !fa.network).map(|fa| fa.name.as_str()).collect();
     let source_names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
     let mut out = Vec::with_capacity(f.0.len());
     for (name, b) in &f.0 {
@@ -502,6 +595,42 @@ fn behaviours(ck: &Ck<'_>, f: &Entries<BehaviourFile>, sources: &[Source]) -> R<
             }
             return Err(ck.bad(&p.key("source"), msg));
         };
+        let (factor, points_milli) = match (&b.factor, score.factors.is_empty()) {
+            (None, true) => (None, points_milli),
+            (Some(_), true) => {
+                return Err(ck.bad(&p.key("factor"), "the score has no factors: add them to score.factors first"))
+            }
+            (None, false) if points_milli == 0 => (None, 0),
+            (None, false) => {
+                return Err(ck.missing(
+                    &p.key("factor"),
+                    format!(
+                        "missing: the score has factors, so a behaviour with points needs one of: {}",
+                        list(&factor_names)
+                    ),
+                ))
+            }
+            (Some(fname), false) => {
+                let Some(id) = score.factors.iter().position(|fa| !fa.network && fa.name == *fname) else {
+                    let mut msg = format!("unknown factor `{fname}`; factors built from records are: {}", list(&factor_names));
+                    if let Some(s) = suggest(fname, factor_names.iter().copied()) {
+                        msg.push_str(&format!("; did you mean `{s}`?"));
+                    }
+                    return Err(ck.bad(&p.key("factor"), msg));
+                };
+                // S = B + Σ_f ω_f/(1 − w)·R_f, so that Ŝ = (1 − w)·S + w·F is
+                // Σ_f ω_f·(B + R_f) + w·F: the weighted sum of the sub-scores.
+                let scale = score.factors[id].weight / (1.0 - weight_milli as f64 / 1000.0);
+                let scaled = (points_milli as f64 * scale).round_ties_even() as i64;
+                if scaled == 0 && points_milli != 0 {
+                    return Err(ck.bad(
+                        &p.key("points"),
+                        format!("with factor `{fname}`'s weight the points round to 0 thousandths; use larger points"),
+                    ));
+                }
+                (Some(id), scaled)
+            }
+        };
         out.push(Behaviour {
             name: name.clone(),
             source,
@@ -511,6 +640,7 @@ fn behaviours(ck: &Ck<'_>, f: &Entries<BehaviourFile>, sources: &[Source]) -> R<
             dissent_slope,
             urban_multiplier,
             points_milli,
+            factor,
             blacklists: b.blacklist,
             deterrence,
             boost: b.boost,

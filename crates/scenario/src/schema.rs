@@ -66,6 +66,10 @@ pub(crate) struct FileScenario {
     #[serde(default)]
     pub(crate) policy: PolicyFile,
     #[serde(default)]
+    pub(crate) participation: ParticipationFile,
+    #[serde(default)]
+    pub(crate) burn_in: BurnInFile,
+    #[serde(default)]
     pub(crate) sources: Entries<SourceFile>,
     #[serde(default)]
     pub(crate) behaviours: Entries<BehaviourFile>,
@@ -152,11 +156,12 @@ impl Default for NetworkFile {
 pub(crate) struct PressureFile {
     pub(crate) general_deterrence: f64,
     pub(crate) width_points: f64,
+    pub(crate) without_penalties: bool,
 }
 
 impl Default for PressureFile {
     fn default() -> Self {
-        PressureFile { general_deterrence: 0.3, width_points: 200.0 }
+        PressureFile { general_deterrence: 0.3, width_points: 200.0, without_penalties: false }
     }
 }
 
@@ -170,6 +175,7 @@ pub(crate) struct ScoreFile {
     pub(crate) max: f64,
     pub(crate) half_life_days: f64,
     pub(crate) grades: Vec<GradeFile>,
+    pub(crate) factors: Vec<FactorFile>,
 }
 
 impl Default for ScoreFile {
@@ -189,6 +195,7 @@ impl Default for ScoreFile {
                 grade("C", Some(600.0)),
                 grade("D", None),
             ],
+            factors: Vec::new(),
         }
     }
 }
@@ -200,6 +207,18 @@ pub(crate) struct GradeFile {
     pub(crate) name: String,
     #[serde(default)]
     pub(crate) min: Option<f64>,
+}
+
+/// One element of `score.factors`: a named part of the score with its
+/// weight (Sesame-style scores); `network = true` marks the factor whose
+/// sub-score is the friends' term.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FactorFile {
+    pub(crate) name: String,
+    pub(crate) weight: f64,
+    #[serde(default)]
+    pub(crate) network: bool,
 }
 
 /// `[blacklist]`, MODEL.md section 5.
@@ -225,12 +244,39 @@ pub(crate) struct AppealsFile {
     pub(crate) window_days: i64,
     pub(crate) daily_probability: f64,
     pub(crate) win_probability: f64,
+    pub(crate) visible_records: bool,
 }
 
 impl Default for AppealsFile {
     fn default() -> Self {
-        AppealsFile { enabled: true, window_days: 30, daily_probability: 0.02, win_probability: 0.5 }
+        AppealsFile {
+            enabled: true,
+            window_days: 30,
+            daily_probability: 0.02,
+            win_probability: 0.5,
+            visible_records: false,
+        }
     }
+}
+
+/// `[participation]`: who is in the system at all (opt-in schemes).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct ParticipationFile {
+    pub(crate) share: f64,
+}
+
+impl Default for ParticipationFile {
+    fn default() -> Self {
+        ParticipationFile { share: 1.0 }
+    }
+}
+
+/// `[burn_in]`: days simulated before the reported run starts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct BurnInFile {
+    pub(crate) days: i64,
 }
 
 /// `[policy]`: whether sanctions and rewards apply at all (MODEL.md section 6).
@@ -285,6 +331,8 @@ pub(crate) struct BehaviourFile {
     pub(crate) deterrence: f64,
     #[serde(default)]
     pub(crate) boost: f64,
+    #[serde(default)]
+    pub(crate) factor: Option<String>,
     #[serde(default = "yes")]
     pub(crate) enabled: bool,
 }

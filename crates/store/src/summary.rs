@@ -21,8 +21,13 @@ pub struct Summary {
     pub seed: u64,
     /// Number of citizens.
     pub citizens: u64,
-    /// Number of days simulated.
+    /// Number of days the figures cover: the days simulated after the
+    /// burn-in.
     pub days: u32,
+    /// Days simulated before those (the scenario's `[burn_in]`), not
+    /// counted in the figures; the run's day numbers include them.
+    #[serde(default)]
+    pub burn_in_days: u32,
     /// Figures of the last day.
     pub final_day: FinalDay,
     /// Per activity, over the run, in scenario order.
@@ -147,7 +152,10 @@ fn share(part: u64, whole: u64) -> Option<f64> {
 impl Summary {
     /// The summary of a run of `scenario` from its totals and its last day.
     pub fn build(scenario: &Scenario, seed: u64, totals: &RunTotals, last_day: &DayMetrics) -> Summary {
-        Summary::from_names(&scenario.name, &Names::of(scenario), seed, totals, last_day)
+        let mut summary = Summary::from_names(&scenario.name, &Names::of(scenario), seed, totals, last_day);
+        summary.burn_in_days = scenario.burn_in_days;
+        summary.days = totals.days.saturating_sub(scenario.burn_in_days);
+        summary
     }
 
     /// [`Summary::build`] from the scenario's name and names only.
@@ -160,6 +168,7 @@ impl Summary {
             seed,
             citizens: totals.citizens,
             days: totals.days,
+            burn_in_days: 0,
             final_day: FinalDay {
                 day: d.day,
                 adults: d.adults,
@@ -257,6 +266,12 @@ impl Summary {
         }
         if self.days != baseline.days {
             problems.push(format!("{} vs {} days", self.days, baseline.days));
+        }
+        if self.burn_in_days != baseline.burn_in_days {
+            problems.push(format!(
+                "a burn-in of {} vs {} days (run the baseline with `--set burn_in.days={}`)",
+                self.burn_in_days, baseline.burn_in_days, self.burn_in_days
+            ));
         }
         (!problems.is_empty()).then(|| format!("the baseline run differs: {}", problems.join(", ")))
     }
