@@ -37,6 +37,8 @@ struct Story {
     /// `audit` when the citizen was tracked in the run, `replay` otherwise.
     source: &'static str,
     state: Option<CitizenRow>,
+    /// The score's factors on the last day (factor scores only).
+    factors: Vec<FactorLine>,
     events: Vec<AuditRow>,
 }
 
@@ -59,6 +61,7 @@ pub fn explain(args: ExplainArgs) -> Result<(), CliError> {
         let (events, state) = replay(&run, args.citizen, args.threads, args.json)?;
         ("replay", events, Some(state))
     };
+    let factors = factor_lines(&m.scenario_toml, &events);
     let story = Story {
         run: args.run.display().to_string(),
         scenario: m.scenario.clone(),
@@ -66,6 +69,7 @@ pub fn explain(args: ExplainArgs) -> Result<(), CliError> {
         citizen: args.citizen,
         source,
         state,
+        factors,
         events,
     };
     if args.json {
@@ -171,6 +175,19 @@ fn render(story: &Story, citizens: u64, days: u32, daily: bool) -> String {
             let _ = writeln!(out, "  ever denied: {}", s.ever_denied.join(", "));
         }
     }
+    if let Some(day) = story.factors.first().map(|f| f.day) {
+        let _ = writeln!(out, "  score factors on day {day} (sub-score, what it adds to the score):");
+        for f in &story.factors {
+            let _ = writeln!(
+                out,
+                "    {:<38} {:>4.0}%  {:>8}  {:>8}",
+                format!("{}{}", f.factor, if f.network { " (friends)" } else { "" }),
+                f.weight * 100.0,
+                points(f.sub_score_milli),
+                points_signed(f.contribution_milli)
+            );
+        }
+    }
     let _ = writeln!(out);
     let mut last_grade: Option<String> = None;
     let mut day_has_event = false;
@@ -255,6 +272,41 @@ fn render(story: &Story, citizens: u64, days: u32, daily: bool) -> String {
         let _ = writeln!(out, "day {:>5}  {}", row.day, line);
     }
     out
+}
+
+/// One factor of a factor score (`sesame`), for `explain`.
+#[derive(Serialize)]
+struct FactorLine {
+    factor: String,
+    weight: f64,
+    network: bool,
+    day: u32,
+    sub_score_milli: i64,
+    contribution_milli: i64,
+}
+
+/// The factor breakdown on the last day with an end-of-day score; empty
+/// for a score without factors.
+fn factor_lines(scenario_toml: &str, events: &[AuditRow]) -> Vec<FactorLine> {
+    let Ok(sc) = scorelab_scenario::parse_str(scenario_toml, "manifest.json") else {
+        return Vec::new();
+    };
+    let Some(last) = events.iter().rev().find(|e| e.kind == AuditKind::Score) else {
+        return Vec::new();
+    };
+    let (own, effective) = (last.own_score_milli.unwrap_or(0), last.effective_score_milli.unwrap_or(0));
+    let friends = scorelab_engine::factors::friends_term_from(own, effective, sc.network.weight_milli);
+    scorelab_engine::factors::breakdown(&sc, events, last.day, friends)
+        .into_iter()
+        .map(|f| FactorLine {
+            factor: f.name,
+            weight: f.weight,
+            network: f.network,
+            day: last.day,
+            sub_score_milli: f.sub_score_milli,
+            contribution_milli: f.contribution_milli,
+        })
+        .collect()
 }
 
 fn points_signed(milli: i64) -> String {

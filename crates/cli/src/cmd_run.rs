@@ -52,6 +52,11 @@ pub struct RunArgs {
     /// Output folder (default: runs/<scenario>-<seed>).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Change one scenario value for this run, e.g. `--set
+    /// appeals.win_probability=0.1` (keys as in `scorelab scenarios show`;
+    /// repeatable). The run's manifest records the changed scenario.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set, conflicts_with = "resume")]
+    pub set: Vec<(String, String)>,
     /// Citizens to track in audit.parquet, besides 1,000 chosen at random,
     /// e.g. `--track 12,345`.
     #[arg(long, value_delimiter = ',')]
@@ -131,6 +136,11 @@ fn parse_every(s: &str) -> Result<Every, String> {
     Ok(if secs == 0 { Every::Off } else { Every::Wall(Duration::from_secs(secs)) })
 }
 
+/// Parses one `--set KEY=VALUE`.
+fn parse_set(arg: &str) -> Result<(String, String), String> {
+    scorelab_scenario::parse_assignment(arg)
+}
+
 /// Parses a count, allowing `1_000_000` and `1,000,000` and `10M`/`1.4B`-style suffixes.
 pub(crate) fn parse_count(s: &str) -> Result<u32, String> {
     let clean: String = s.chars().filter(|c| *c != '_' && *c != ',').collect();
@@ -192,11 +202,12 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The plan of a new run, from the arguments and their defaults.
-fn plan_new(args: &RunArgs) -> Result<Plan, CliError> {
+/// The plan of a new run, from the arguments and their defaults (also
+/// how `scorelab sweep` plans each of its runs).
+pub(crate) fn plan_new(args: &RunArgs) -> Result<Plan, CliError> {
     let name = args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO);
-    let scenario = scorelab_scenario::load(name).input()?;
-    let scenario_toml = scorelab_scenario::resolved_toml(name).input()?;
+    let scenario = scorelab_scenario::load_with_overrides(name, &args.set).input()?;
+    let scenario_toml = scorelab_scenario::resolved_toml_with_overrides(name, &args.set).input()?;
     let citizens = args.citizens.unwrap_or(DEFAULT_CITIZENS);
     let days = args.days.unwrap_or(DEFAULT_DAYS);
     let seed = args.seed.unwrap_or(DEFAULT_SEED);

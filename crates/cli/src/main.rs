@@ -8,9 +8,11 @@ mod cmd_explain;
 mod cmd_run;
 mod cmd_scenarios;
 mod cmd_serve;
+mod cmd_sweep;
 mod error;
 mod interrupt;
 mod report;
+mod stats;
 mod sys;
 
 use clap::{Parser, Subcommand};
@@ -39,9 +41,19 @@ enum Command {
   scorelab run                                   # seed-article, 1,000,000 citizens, 365 days, seed 1
   scorelab run court-blacklist --citizens 200000 --days 730 --seed 7
   scorelab run my-policy.toml --out runs/my-policy --track 12,345 --json
+  scorelab run --set appeals.win_probability=0.1 --set score.half_life_days=1460 --out runs/harsh
   scorelab run --citizens 100M --checkpoint-every 10m     # Ctrl-C stops cleanly, with a checkpoint
   scorelab run --resume runs/seed-article-1      # continue an interrupted run")]
     Run(cmd_run::RunArgs),
+    /// Run a grid of scenario values, each with the same replicate seeds, and
+    /// report per-cell means with 95% confidence intervals.
+    #[command(after_help = "Examples:
+  scorelab sweep seed-article --set appeals.win_probability=0.1,0.5,0.9 --replicates 5 --citizens 100000
+  scorelab sweep seed-article --set score.half_life_days=365,730 --set behaviours.fake_news_post.points=-30,-100 \\
+      --replicates 10 --out runs/sweep-memory --jobs 2
+  scorelab compare runs/sweep-memory/half_life_days=365,points=-30 runs/sweep-memory/half_life_days=730,points=-30
+  (rerun the same command after an interruption: complete runs are kept; sweep.parquet has one row per run)")]
+    Sweep(cmd_sweep::SweepArgs),
     /// Tell the story of one citizen of a run, day by day.
     #[command(after_help = "Examples:
   scorelab explain runs/seed-article-1 --citizen 4242
@@ -94,6 +106,7 @@ fn main() -> ExitCode {
     };
     let result: Result<(), CliError> = match cli.command {
         Command::Run(args) => cmd_run::run(args),
+        Command::Sweep(args) => cmd_sweep::sweep(args),
         Command::Explain(args) => cmd_explain::explain(args),
         Command::Compare(args) => cmd_compare::compare(args),
         Command::Scenarios(args) => cmd_scenarios::scenarios(args),

@@ -516,7 +516,7 @@ fn deterrence_against_the_coupled_baseline() {
 /// (judgment_default) runs at λ(1 − κg) for them; nothing else is touched.
 #[test]
 fn court_blacklist_keeps_general_deterrence() {
-    let sc = scenario("extends = \"court-blacklist\"\nname = \"cb\"\ndescription = \"x\"\n[population]\naware_share = 1.0\n[behaviours.judgment_default]\nrate_per_year = 3.0\n");
+    let sc = scenario("extends = \"court-blacklist\"\nname = \"cb\"\ndescription = \"x\"\n[population]\naware_share = 1.0\n[behaviours.judgment_default]\nrate_per_year = 3.0\n[burn_in]\ndays = 0\n");
     let days = 60;
     let r = run(&sc, 20_000, days, 53, vec![]);
     let rows = r.citizens();

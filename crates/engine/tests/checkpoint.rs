@@ -112,7 +112,7 @@ fn a_checkpoint_of_a_resumed_run_is_the_same_bytes() {
 #[test]
 fn the_header_says_what_run_it_is() {
     let sc = builtin("court-blacklist");
-    let cfg = config(3_000, 50, 11);
+    let cfg = config(3_000, sc.burn_in_days + 50, 11);
     let bytes = checkpoint_after(&sc, &cfg, 12);
     let reader = CheckpointReader::new(&bytes[..]).unwrap();
     let h = reader.header();
@@ -212,14 +212,17 @@ fn fuzzer_findings_and_seeds_never_panic() {
 }
 
 /// Writes the fuzzer's seed checkpoint (run with `--ignored` after a format
-/// change): a 400-citizen court-blacklist run after 3 of 6 days.
+/// change): a 400-citizen court-blacklist run after 3 days of its burn-in.
 #[test]
 #[ignore]
 fn write_the_fuzz_seed() {
     let sc = builtin("court-blacklist");
     let toml = scorelab_scenario::resolved_toml("court-blacklist").unwrap();
-    let mut sim =
-        Simulation::new(&sc, RunConfig { citizens: 400, days: 6, seed: 3, tracked: (0..8).collect() }).unwrap();
+    let mut sim = Simulation::new(
+        &sc,
+        RunConfig { citizens: 400, days: sc.burn_in_days + 6, seed: 3, tracked: (0..8).collect() },
+    )
+    .unwrap();
     let days: Vec<DayMetrics> = (0..3).map(|_| sim.step()).collect();
     let mut bytes = Vec::new();
     sim.write_checkpoint(&mut bytes, "seed", &toml, &days).unwrap();

@@ -23,7 +23,7 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "court-blacklist",
-        description: "Only the court blacklist and its sanctions; no score",
+        description: "Only the court blacklist and its sanctions, calibrated to the published 2018 figures; no score",
         source: include_str!("../../../scenarios/court-blacklist.toml"),
     },
     Builtin {

@@ -50,7 +50,7 @@ use std::path::Path;
 
 pub use error::{Diagnostic, ErrorKind, ScenarioError};
 pub use model::*;
-pub use overrides::{parse_assignment, split_values};
+pub use overrides::{parse_assignment, split_values, value_kind, ValueKind};
 
 use layer::Input;
 

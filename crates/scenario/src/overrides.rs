@@ -139,6 +139,46 @@ fn refuse(key: &str, value: &str, kind: ErrorKind, message: String) -> ScenarioE
     .into()
 }
 
+/// How a `--set` value reads, for tools that store it typed (`scorelab
+/// sweep`'s table): the TOML scalar it is, or [`ValueKind::Other`] (arrays,
+/// tables, strings, and text that is not TOML).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueKind {
+    /// A TOML integer.
+    Integer(i64),
+    /// A TOML float.
+    Float(f64),
+    /// A TOML boolean.
+    Boolean(bool),
+    /// Anything else.
+    Other,
+}
+
+/// The [`ValueKind`] of a `--set` value as written.
+///
+/// ```
+/// use scorelab_scenario::{value_kind, ValueKind};
+/// assert_eq!(value_kind("-100"), ValueKind::Integer(-100));
+/// assert_eq!(value_kind("0.5"), ValueKind::Float(0.5));
+/// assert_eq!(value_kind("grade<=C"), ValueKind::Other);
+/// ```
+pub fn value_kind(raw: &str) -> ValueKind {
+    let parsed = toml::from_str::<toml::Table>(&format!("v = {}", raw.trim())).ok().and_then(|mut t| {
+        let v = t.remove("v");
+        if t.is_empty() {
+            v
+        } else {
+            None
+        }
+    });
+    match parsed {
+        Some(toml::Value::Integer(n)) => ValueKind::Integer(n),
+        Some(toml::Value::Float(x)) => ValueKind::Float(x),
+        Some(toml::Value::Boolean(b)) => ValueKind::Boolean(b),
+        _ => ValueKind::Other,
+    }
+}
+
 /// A value as one line of TOML text: the value itself when it is one TOML
 /// value, otherwise a TOML string holding it.
 fn value_toml(raw: &str) -> String {

@@ -164,7 +164,9 @@ pub fn body(v: &CitizenView) -> Markup {
                 div.charts { (figure(score_chart(v, &scores), None)) }
             }
         }
-        (factors(v.scenario.as_ref(), state))
+        @if v.tracked {
+            (factors(v.scenario.as_ref(), events))
+        }
         @if let (Some(sc), Some(s)) = (v.scenario.as_ref(), state) {
             h2 { "Sanctions and rewards that apply now" }
             (rules_table(&active_rules(sc, s), s))
@@ -179,12 +181,37 @@ pub fn body(v: &CitizenView) -> Markup {
 }
 
 /// The factor breakdown of the score (how much each kind of data moved
-/// it), for scenarios whose score has factors, as Sesame Credit's had
-/// (identity, credit history, behaviour, relations, ability to pay).
-/// None of the current scenarios has factors, so there is nothing to
-/// show; a scenario that adds them fills this section in.
-fn factors(_scenario: Option<&Scenario>, _state: Option<&CitizenRow>) -> Markup {
-    html! {}
+/// it), for scenarios whose score has factors, as Sesame Credit's had:
+/// rebuilt from the tracked citizen's records (`scorelab_engine::factors`)
+/// on the last day that has an end-of-day score.
+fn factors(scenario: Option<&Scenario>, events: &[AuditRow]) -> Markup {
+    let Some(sc) = scenario.filter(|sc| !sc.score.factors.is_empty()) else {
+        return html! {};
+    };
+    let Some(last) = events.iter().rev().find(|e| e.kind == AuditKind::Score) else {
+        return html! {};
+    };
+    let (own, effective) = (last.own_score_milli.unwrap_or(0), last.effective_score_milli.unwrap_or(0));
+    let friends = scorelab_engine::factors::friends_term_from(own, effective, sc.network.weight_milli);
+    let rows = scorelab_engine::factors::breakdown(sc, events, last.day, friends);
+    let base = sc.score.base_milli as f64 / 1000.0;
+    html! {
+        h2 { "Score factors on day " (last.day) }
+        p.note { "The effective score is the weighted sum of the factors' sub-scores. Each sub-score starts at the base of " (fmt::points(base)) " points and moves with that factor's records (the network factor is the mean own score of the citizen's friends). Rebuilt from the records; the contributions add up to the score minus the base within rounding." }
+        table {
+            thead { tr { th { "factor" } th.n { "weight" } th.n { "sub-score" } th.n { "adds to the score" } } }
+            tbody {
+                @for f in &rows {
+                    tr {
+                        td { (f.name.replace('_', " ")) @if f.network { " (friends)" } }
+                        td.n { (fmt::pct(f.weight)) }
+                        td.n { (fmt::points(f.sub_score_milli as f64 / 1000.0)) }
+                        td.n { (format!("{:+.1}", f.contribution_milli as f64 / 1000.0)) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn gauge(v: &CitizenView, s: &CitizenRow) -> String {
