@@ -573,9 +573,9 @@ impl Simulation {
                 own_score_milli: v.own,
                 effective_score_milli: v.effective,
                 grade: s.score.grades[v.grade].name.clone(),
-                gains_milli: v.now.gains,
-                losses_milli: v.now.losses,
-                erroneous_losses_milli: v.now.erroneous,
+                gains_milli: v.gains,
+                losses_milli: v.losses,
+                erroneous_losses_milli: v.erroneous(&ctx.rules),
                 blacklisted: v.listed,
                 listing_backed: v.listed && v.backed,
                 ever_denied: s
@@ -623,7 +623,13 @@ enum RecordKind {
 /// A citizen's state on a day, derived from the columns.
 #[derive(Debug, Clone, Copy)]
 struct View {
-    now: Components,
+    /// G and L brought to the day; E is brought there only when asked
+    /// ([`View::erroneous`]): few citizen-days need it.
+    gains: i64,
+    losses: i64,
+    stored_erroneous: i64,
+    last_update: u32,
+    day: u32,
     own: i64,
     effective: i64,
     friends_term: i64,
@@ -631,6 +637,14 @@ struct View {
     grade: usize,
     listed: bool,
     backed: bool,
+}
+
+impl View {
+    /// E brought to the view's day.
+    #[inline]
+    fn erroneous(&self, rules: &ScoreRules) -> i64 {
+        rules.decay(self.stored_erroneous, self.last_update, self.day)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -685,13 +699,19 @@ impl Model {
 
     #[inline]
     fn view(&self, chunk: &Chunk, j: usize, t: u32) -> View {
-        let now = self.rules.components(stored(chunk, j), u32::from(chunk.last_update[j]), t);
-        let own = self.rules.own(now.gains, now.losses);
+        let last_update = u32::from(chunk.last_update[j]);
+        let gains = self.rules.decay(chunk.gains[j], last_update, t);
+        let losses = self.rules.decay(chunk.losses[j], last_update, t);
+        let own = self.rules.own(gains, losses);
         let has_friends = chunk.friend_offsets[j + 1] > chunk.friend_offsets[j];
         let friends_term = i64::from(chunk.friends_term[j]);
         let effective = self.rules.effective(own, friends_term, has_friends);
         View {
-            now,
+            gains,
+            losses,
+            stored_erroneous: chunk.erroneous[j],
+            last_update,
+            day: t,
             own,
             effective,
             friends_term,
@@ -727,7 +747,7 @@ impl Model {
     /// its sanction would be met with E removed from the score (F
     /// unchanged) and only a backed listing counted.
     fn wrongful(&self, k: usize, v: &View) -> bool {
-        let own = self.rules.own(v.now.gains, v.now.losses - v.now.erroneous);
+        let own = self.rules.own(v.gains, v.losses - v.erroneous(&self.rules));
         let eff = self.rules.effective(own, v.friends_term, v.has_friends);
         let grade = self.scenario.score.grade_of(eff);
         self.met_set(&self.tables.sanctions[k], grade, v.listed && v.backed) == 0
@@ -818,6 +838,11 @@ impl Model {
                 acc.audit.push(row);
             }
         }
+        // Most citizen-days have no candidate: leave before any scratch is set up.
+        let year_start = t % YEAR == 0;
+        if !year_start && u32::from(chunk.next_candidate[j]) != t {
+            return;
+        }
         let age = self.age_on(chunk.age0[j], t);
         let nb = self.tables.behaviours.len();
         // Scratch on the stack for the usual catalogue sizes.
@@ -832,7 +857,7 @@ impl Model {
             heap_base = vec![0.0; nb];
             (&mut heap_items[..], &mut heap_base[..])
         };
-        if t % YEAR == 0 {
+        if year_start {
             // Ages change on year starts, and with them the rates.
             let total = self.candidate_rates(chunk, j, age, items, base);
             chunk.next_candidate[j] = self.next_candidate(i, t, 0, t, total);
@@ -1057,9 +1082,12 @@ impl Model {
         // included) or, where every record is shown, with anything erroneous.
         let appeals = &self.scenario.appeals;
         let last = chunk.last_denial[j];
-        let unbacked = v.listed && !v.backed;
-        let has_error = v.now.erroneous < 0 || unbacked;
         let denied_lately = last != NO_DAY && t - u32::from(last) < appeals.window_days;
+        let unbacked = v.listed && !v.backed;
+        // E only for the citizens who may appeal today.
+        let erroneous =
+            if appeals.enabled && (denied_lately || appeals.visible_records) { v.erroneous(&self.rules) } else { 0 };
+        let has_error = erroneous < 0 || unbacked;
         if appeals.enabled
             && (denied_lately || (appeals.visible_records && has_error))
             && self.rng.bernoulli(appeals.daily_probability, Stream::Appeal, i, t, 0)
@@ -1068,8 +1096,8 @@ impl Model {
             let won = has_error && self.rng.bernoulli(appeals.win_probability, Stream::Appeal, i, t, 1);
             if won {
                 acc.appeals_won += 1;
-                chunk.gains[j] = v.now.gains;
-                chunk.losses[j] = v.now.losses - v.now.erroneous;
+                chunk.gains[j] = v.gains;
+                chunk.losses[j] = v.losses - erroneous;
                 chunk.erroneous[j] = 0;
                 chunk.last_update[j] = t as u16;
                 if unbacked {
