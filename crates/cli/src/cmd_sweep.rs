@@ -353,13 +353,14 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
         let done = total - pending.len() as u64;
         let kept = if done > 0 { format!(" ({done} already complete, kept)") } else { String::new() };
         eprintln!(
-            "sweep of {}: {} cells x {} replicates = {total} runs{kept}; {} to run, {} at a time with {} threads each",
+            "sweep of {}: {} cells x {} replicates = {total} runs{kept}; {} to run, {} at a time with {} thread{} each",
             plan.manifest.scenario_name,
             plan.manifest.cells.len(),
             plan.manifest.replicates,
             pending.len(),
             plan.jobs.min(pending.len().max(1)),
-            plan.threads
+            plan.threads,
+            if plan.threads == 1 { "" } else { "s" }
         );
     }
     execute_runs(&plan, &pending, quiet)?;
