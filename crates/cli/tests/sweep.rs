@@ -152,6 +152,81 @@ fn an_interrupted_sweep_continues_and_redoes_only_the_missing_run() {
     let err = stderr(&o);
     assert!(err.contains("holds another sweep") && err.contains("--force"), "{err}");
     assert!(!s.join("win_probability=0.5").exists());
+    // ... unless forced: then the new grid's table replaces the old one.
+    let forced = [
+        "sweep",
+        "seed-article",
+        "--set",
+        "appeals.win_probability=0.5",
+        "--replicates",
+        "2",
+        "--citizens",
+        "2000",
+        "--days",
+        "20",
+        "--out",
+        "s",
+        "-q",
+        "--force",
+    ];
+    let o = scorelab(&forced, tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read_sweep_table(&s.join("sweep.parquet")).unwrap().rows.len(), 2);
+}
+
+/// Ctrl-C stops a sweep (exit 130) with the runs done so far kept; the
+/// same command then finishes it.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_sweep_and_the_same_command_finishes_it() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use std::time::{Duration, Instant};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "sweep",
+        "seed-article",
+        "--replicates",
+        "4",
+        "--citizens",
+        "40000",
+        "--days",
+        "60",
+        "--jobs",
+        "1",
+        "--out",
+        "c",
+        "-q",
+    ];
+    let child = Command::new(env!("CARGO_BIN_EXE_scorelab"))
+        .args(args)
+        .current_dir(tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = tmp.path().join("c/base/seed-1/manifest.json");
+    let start = Instant::now();
+    while !first.exists() {
+        assert!(start.elapsed() < Duration::from_secs(120), "the first run never finished");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(stderr(&o).contains("run the same command again to continue"), "{}", stderr(&o));
+    assert!(!tmp.path().join("c/sweep.parquet").exists(), "an interrupted sweep has no table");
+    let complete = (1..=4).filter(|s| tmp.path().join(format!("c/base/seed-{s}/manifest.json")).exists()).count();
+    assert!((1..4).contains(&complete), "{complete} runs complete after the interrupt");
+
+    let mut again: Vec<&str> = args.to_vec();
+    again.retain(|a| *a != "-q");
+    let o = scorelab(&again, tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = format!("({complete} already complete, kept); {} to run", 4 - complete);
+    assert!(stderr(&o).contains(&expected), "{}", stderr(&o));
+    assert_eq!(read_sweep_table(&tmp.path().join("c/sweep.parquet")).unwrap().rows.len(), 4);
 }
 
 #[test]
