@@ -329,7 +329,7 @@ fn check_memory(scenario: &Scenario, citizens: u32) -> Result<(), CliError> {
 /// Bytes of the output files of a run, over-estimated (measured on the
 /// built-in scenarios: about 33 bytes a row of `citizens.parquet`, 6 bytes
 /// a tracked citizen-day of `audit.parquet`, 500 bytes a day of `daily.parquet`).
-fn estimate_output_bytes(cfg: &RunConfig) -> u64 {
+pub(crate) fn estimate_output_bytes(cfg: &RunConfig) -> u64 {
     let rows = u64::from(cfg.citizens.min(CITIZENS_FILE_LIMIT));
     let tracked_days = cfg.tracked.len() as u64 * u64::from(cfg.days);
     rows * 48 + tracked_days * 16 + u64::from(cfg.days) * 2048 + (1 << 20)

@@ -280,6 +280,8 @@ struct SweepPlan {
     threads: usize,
     /// The resolved scenario TOML of each cell (what a complete run's manifest must hold).
     cell_toml: Vec<String>,
+    /// The days a run of each cell simulates (with the scenario's burn-in), as its manifest records them.
+    cell_days: Vec<u32>,
 }
 
 impl SweepPlan {
@@ -317,8 +319,9 @@ impl SweepPlan {
         let m = run.manifest();
         m.seed == self.manifest.first_seed + u64::from(replicate)
             && m.citizens == u64::from(self.manifest.citizens)
+            && m.days == self.cell_days[cell]
             && m.scenario_toml == self.cell_toml[cell]
-            && run.read_summary().is_ok_and(|s| s.days == self.manifest.days)
+            && run.read_summary().is_ok()
     }
 }
 
@@ -333,6 +336,7 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
             }
         }
     }
+    check_disk(&plan, pending.len())?;
     std::fs::create_dir_all(&plan.out)
         .map_err(|e| CliError::Failed(anyhow::anyhow!("cannot create the sweep folder {}: {e}", plan.out.display())))?;
     // Written first: the folder is this sweep's from now on, and a rerun
@@ -466,11 +470,19 @@ fn plan(args: &SweepArgs) -> Result<SweepPlan, CliError> {
     };
     // Every cell's scenario, checked now: a bad value fails before any run,
     // with the message naming its --set.
-    let mut plan = SweepPlan { manifest: manifest.clone(), out: PathBuf::new(), jobs, threads, cell_toml: Vec::new() };
+    let mut plan = SweepPlan {
+        manifest: manifest.clone(),
+        out: PathBuf::new(),
+        jobs,
+        threads,
+        cell_toml: Vec::new(),
+        cell_days: Vec::new(),
+    };
     let mut scenario = None;
     for cell in 0..manifest.cells.len() {
         let run = cmd_run::plan_new(&plan.run_args(cell, 0))?;
         plan.cell_toml.push(run.scenario_toml);
+        plan.cell_days.push(run.config.days);
         if scenario.is_none() {
             scenario = Some(run.scenario);
         }
@@ -522,6 +534,30 @@ fn check_memory(scenario: &scorelab_scenario::Scenario, citizens: u32, jobs: usi
             } else {
                 "even one run does not fit: use fewer --citizens".to_string()
             }
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses, before any run, a sweep whose runs' files cannot fit on the
+/// disk of its folder (the output files as `scorelab run` estimates them;
+/// sweep runs write no periodic checkpoints).
+fn check_disk(plan: &SweepPlan, pending: usize) -> Result<(), CliError> {
+    if pending == 0 {
+        return Ok(());
+    }
+    let Some(free) = sys::free_disk_bytes(&plan.out) else {
+        return Ok(());
+    };
+    let one = cmd_run::estimate_output_bytes(&cmd_run::plan_new(&plan.run_args(0, 0))?.config);
+    let need = one.saturating_mul(pending as u64);
+    if need > free {
+        return Err(bad_input(format!(
+            "not enough disk space for the sweep in {}: its {pending} runs still to do need about {} ({} each) and {} is free there; free some space, sweep fewer values or replicates, or write it elsewhere with --out",
+            plan.out.display(),
+            sys::human_bytes(need),
+            sys::human_bytes(one),
+            sys::human_bytes(free)
         )));
     }
     Ok(())
