@@ -264,13 +264,20 @@ fn cells(keys: &[SweptKey]) -> Vec<CellEntry> {
     }
     let mut seen = std::collections::BTreeSet::new();
     let clash = out.iter().any(|c| !seen.insert(c.name.clone()));
-    if clash {
+    let too_long = out.iter().any(|c| c.name.len() > MAX_CELL_NAME);
+    if clash || too_long {
+        // Names are ASCII (short keys are bare keys, values went through
+        // `folder_part`), so truncating at a byte count is safe.
         for (i, c) in out.iter_mut().enumerate() {
+            c.name.truncate(MAX_CELL_NAME);
             c.name = format!("{:03}-{}", i + 1, c.name);
         }
     }
     out
 }
+
+/// Longest cell folder name before numbering (file systems allow 255 bytes).
+const MAX_CELL_NAME: usize = 160;
 
 /// Everything the sweep decided before any work.
 struct SweepPlan {
@@ -881,6 +888,14 @@ mod tests {
         assert_eq!(c[0].name, "001-label=a_b");
         assert_eq!(c[1].name, "002-label=a_b");
         assert_eq!(folder_part(".."), "_");
+        let long: Vec<SweptKey> =
+            (0..5).map(|i| key(&format!("section.a_rather_long_key_name_{i}"), &["0.123456789"])).collect();
+        let c = cells(&long);
+        assert!(
+            c[0].name.starts_with("001-a_rather_long_key_name_0=0.123456789,") && c[0].name.len() <= 164,
+            "{}",
+            c[0].name
+        );
     }
 
     #[test]
