@@ -74,8 +74,8 @@ pub struct SweepArgs {
     /// each gets cores / jobs threads. Results do not depend on it.
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Start again in a folder that holds another sweep (its runs are
-    /// overwritten where the folders coincide).
+    /// Start this sweep in a folder that holds another one (runs this grid
+    /// would make identically are kept, other runs in its folders are redone).
     #[arg(long)]
     pub force: bool,
     /// Print the per-cell statistics as JSON instead of a table.
