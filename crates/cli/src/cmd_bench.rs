@@ -7,6 +7,7 @@ use crate::error::{bad_input, Blame, CliError};
 use crate::report::{count, si};
 use crate::sys;
 use clap::Args;
+use rayon::prelude::*;
 use scorelab_engine::{RunConfig, Simulation};
 use serde::Serialize;
 use std::time::Instant;
@@ -56,7 +57,31 @@ struct BenchReport {
     bytes_per_citizen: f64,
     friend_links_per_citizen: f64,
     peak_memory_bytes: Option<u64>,
+    /// Memory read bandwidth measured on the same threads (bytes/s): the
+    /// physical limit the day loop is compared with (docs/PERFORMANCE.md).
+    memory_read_bytes_per_second: f64,
     workloads: Vec<Workload>,
+}
+
+/// Bytes of the buffer streamed to measure the memory read bandwidth: far
+/// larger than any cache.
+const BANDWIDTH_BUFFER_BYTES: usize = 512 << 20;
+
+/// Memory read bandwidth in bytes per second: the best of a few parallel
+/// sums over a 512 MiB buffer (the sum is vectorised, so memory is the limit).
+fn read_bandwidth(pool: &rayon::ThreadPool) -> f64 {
+    let words = vec![1u64; BANDWIDTH_BUFFER_BYTES / 8];
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let sum: u64 =
+            pool.install(|| words.par_chunks(1 << 16).map(|c| c.iter().copied().fold(0u64, u64::wrapping_add)).sum());
+        best = best.min(start.elapsed().as_secs_f64());
+        // Every word is 1: a sum that is not the length means the loop was not run.
+        debug_assert_eq!(sum, words.len() as u64);
+        std::hint::black_box(sum);
+    }
+    BANDWIDTH_BUFFER_BYTES as f64 / best
 }
 
 fn memory_total() -> Option<u64> {
@@ -115,6 +140,9 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
     let secs = start.elapsed().as_secs_f64() / f64::from(reps);
     workloads.push(Workload { name: "weekly friends' term", seconds: secs, rate: n / secs, unit: "citizens/s" });
 
+    // Peak memory before the bandwidth buffer is allocated.
+    let peak_memory_bytes = sys::peak_memory_bytes();
+    let bandwidth = read_bandwidth(&pool);
     let report = BenchReport {
         scenario: scenario.name.clone(),
         citizens: args.citizens,
@@ -126,7 +154,8 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
         version: env!("CARGO_PKG_VERSION"),
         bytes_per_citizen: bytes,
         friend_links_per_citizen: links,
-        peak_memory_bytes: sys::peak_memory_bytes(),
+        peak_memory_bytes,
+        memory_read_bytes_per_second: bandwidth,
         workloads,
     };
     if args.json {
@@ -151,6 +180,11 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
             report.bytes_per_citizen,
             report.friend_links_per_citizen,
             report.peak_memory_bytes.map(sys::human_bytes).unwrap_or_else(|| "?".into())
+        );
+        println!(
+            "  memory read bandwidth on {} threads: {:.1} GB/s",
+            report.threads,
+            report.memory_read_bytes_per_second / 1e9
         );
     }
     Ok(())

@@ -221,6 +221,7 @@ fn bench_reports_every_workload_and_the_memory_budget() {
     assert!(v["workloads"].as_array().unwrap().iter().all(|w| w["rate"].as_f64().unwrap() > 0.0));
     let bytes = v["bytes_per_citizen"].as_f64().unwrap();
     assert!(bytes > 60.0 && bytes <= 96.0, "state must stay within 96 bytes per citizen: {bytes}");
+    assert!(v["memory_read_bytes_per_second"].as_f64().unwrap() > 0.0);
     assert_eq!(v["threads"], 2);
     let o = scorelab(&["bench", "--days", "0"], tmp.path());
     assert_eq!(o.status.code(), Some(2));
