@@ -223,6 +223,15 @@ pub(crate) fn plan_new(args: &RunArgs) -> Result<Plan, CliError> {
     tracked.sort_unstable();
     tracked.dedup();
     let out = args.out.clone().unwrap_or_else(|| crate::default_runs_dir().join(format!("{}-{seed}", scenario.name)));
+    // `--days` counts the reported days; a burn-in runs before them.
+    let days = days + scenario.burn_in_days;
+    if days > scorelab_engine::MAX_DAYS {
+        return Err(bad_input(format!(
+            "--days: with the scenario's burn-in of {} days, a run has at most {} days after it",
+            scenario.burn_in_days,
+            scorelab_engine::MAX_DAYS - scenario.burn_in_days
+        )));
+    }
     Ok(Plan { config: RunConfig { citizens, days, seed, tracked }, scenario, scenario_toml, threads, out })
 }
 
@@ -262,8 +271,9 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> Result<(Plan, Checkpoint), CliErro
     if args.citizens.is_some_and(|n| n != cfg.citizens) {
         differs.push(format!("{} citizens (given: {})", cfg.citizens, args.citizens.unwrap_or_default()));
     }
-    if args.days.is_some_and(|d| d != cfg.days) {
-        differs.push(format!("{} days (given: {})", cfg.days, args.days.unwrap_or_default()));
+    let reported_days = cfg.days - scenario.burn_in_days.min(cfg.days);
+    if args.days.is_some_and(|d| d != reported_days) {
+        differs.push(format!("{reported_days} days (given: {})", args.days.unwrap_or_default()));
     }
     if args.seed.is_some_and(|s| s != cfg.seed) {
         differs.push(format!("seed {} (given: {})", cfg.seed, args.seed.unwrap_or_default()));
