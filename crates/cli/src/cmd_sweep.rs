@@ -398,6 +398,13 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
     } else {
         print!("{}", render(&manifest, &stats));
         println!("\nwritten to {} ({} and one run directory per run)", plan.out.display(), SWEEP_TABLE);
+        if let [a, b, ..] = manifest.cells.as_slice() {
+            println!(
+                "paired differences between two cells: scorelab compare {} {}",
+                plan.out.join(&a.name).display(),
+                plan.out.join(&b.name).display()
+            );
+        }
     }
     Ok(())
 }

@@ -62,6 +62,7 @@ fn a_sweep_writes_every_run_the_table_and_the_intervals_whatever_the_jobs() {
     assert!(text.contains("95% confidence interval across replicates (Student t, 1 degree of freedom)"), "{text}");
     assert!(text.contains("[4] appeals.win_probability=0.9 behaviours.fake_news_post.points=-100"), "{text}");
     assert!(text.contains("score_mean") && text.contains(" ± "), "{text}");
+    assert!(text.contains(&format!("scorelab compare a/{} a/{}", CELLS[0], CELLS[1])), "{text}");
 
     let a = tmp.path().join("a");
     for cell in CELLS {
