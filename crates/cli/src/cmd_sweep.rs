@@ -279,6 +279,17 @@ fn cells(keys: &[SweptKey]) -> Vec<CellEntry> {
 /// Longest cell folder name before numbering (file systems allow 255 bytes).
 const MAX_CELL_NAME: usize = 160;
 
+/// What a rerun does with a run of the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunState {
+    /// Complete, the run wanted, by this build: kept.
+    Complete,
+    /// Complete and the run wanted, but made by another build: made again.
+    OtherBuild,
+    /// Missing, incomplete or another run: made (again).
+    ToDo,
+}
+
 /// Everything the sweep decided before any work.
 struct SweepPlan {
     manifest: SweepManifest,
@@ -318,17 +329,26 @@ impl SweepPlan {
         }
     }
 
-    /// Whether the run is complete and is the run this sweep wants there.
-    fn is_complete(&self, cell: usize, replicate: u32) -> bool {
+    /// Whether the run is there, complete, and the run this sweep wants
+    /// there, made by this build of scorelab (a run of another build may
+    /// have other draws: a sweep never mixes builds).
+    fn state(&self, cell: usize, replicate: u32) -> RunState {
         let Ok(run) = RunDir::open(&self.run_dir(cell, replicate)) else {
-            return false;
+            return RunState::ToDo;
         };
         let m = run.manifest();
-        m.seed == self.manifest.first_seed + u64::from(replicate)
+        let wanted = m.seed == self.manifest.first_seed + u64::from(replicate)
             && m.citizens == u64::from(self.manifest.citizens)
             && m.days == self.cell_days[cell]
             && m.scenario_toml == self.cell_toml[cell]
-            && run.read_summary().is_ok()
+            && run.read_summary().is_ok();
+        if !wanted {
+            RunState::ToDo
+        } else if m.scorelab_version != env!("CARGO_PKG_VERSION") || m.git_commit != env!("SCORELAB_GIT_COMMIT") {
+            RunState::OtherBuild
+        } else {
+            RunState::Complete
+        }
     }
 }
 
@@ -336,10 +356,16 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
     let plan = plan(&args)?;
     let total = plan.manifest.runs;
     let mut pending: Vec<(usize, u32)> = Vec::new();
+    let mut other_build = 0usize;
     for cell in 0..plan.manifest.cells.len() {
         for r in 0..plan.manifest.replicates {
-            if !plan.is_complete(cell, r) {
-                pending.push((cell, r));
+            match plan.state(cell, r) {
+                RunState::Complete => {}
+                RunState::ToDo => pending.push((cell, r)),
+                RunState::OtherBuild => {
+                    other_build += 1;
+                    pending.push((cell, r));
+                }
             }
         }
     }
@@ -362,7 +388,12 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
     let quiet = args.quiet || args.json;
     if !quiet {
         let done = total - pending.len() as u64;
-        let kept = if done > 0 { format!(" ({done} already complete, kept)") } else { String::new() };
+        let mut kept = if done > 0 { format!(" ({done} already complete, kept)") } else { String::new() };
+        if other_build > 0 {
+            kept.push_str(&format!(
+                " ({other_build} complete but made by another build of scorelab, so made again with this one)"
+            ));
+        }
         eprintln!(
             "sweep of {}: {} cells x {} replicates = {total} runs{kept}; {} to run, {} at a time with {} thread{} each",
             plan.manifest.scenario_name,

@@ -140,6 +140,16 @@ fn an_interrupted_sweep_continues_and_redoes_only_the_missing_run() {
     assert_eq!(std::fs::metadata(&kept).unwrap().modified().unwrap(), kept_time, "a complete run was redone");
     assert!(std::fs::read(s.join("sweep.parquet")).unwrap() == table_before, "the redone run changed the table");
 
+    // A run made by another build of scorelab is made again: a sweep never mixes builds.
+    let other = s.join(CELLS[1]).join("seed-1").join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&other).unwrap()).unwrap();
+    m["git_commit"] = serde_json::json!("0123456789ab");
+    std::fs::write(&other, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    let o = grid_sweep(tmp.path(), "s", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(7 already complete, kept) (1 complete but made by another build"), "{}", stderr(&o));
+    assert_eq!(manifest(&s.join(CELLS[1]).join("seed-1"))["git_commit"], env!("SCORELAB_GIT_COMMIT"));
+
     // Another grid in the same folder is refused, before any work...
     let o = scorelab(
         &["sweep", "seed-article", "--set", "appeals.win_probability=0.5", "--replicates", "2", "--citizens", "2000"]
