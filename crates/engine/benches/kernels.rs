@@ -308,15 +308,16 @@ mod score {
         fill(bencher, BATCH, |i| r.effective(s.own[i], s.friends_term[i], s.has_friends[i]));
     }
 
-    /// What the private `Model::view` computes for every citizen every day:
-    /// components, own score, effective score, grade.
+    /// What the private `Model::view` computes for every citizen every day
+    /// (as of 710cedf): G and L brought to today (E only when a denial or
+    /// an appeal needs it), own score, effective score, grade.
     #[divan::bench]
     fn view(bencher: Bencher) {
         let (s, r, t, grades) = (snapshot(), rules(), black_box(TODAY), &scenario().score);
         fill(bencher, BATCH, |i| {
-            let stored = Components { gains: s.gains[i], losses: s.losses[i], erroneous: s.erroneous[i] };
-            let now = r.components(stored, s.t0[i], t);
-            let own = r.own(now.gains, now.losses);
+            let gains = r.decay(s.gains[i], s.t0[i], t);
+            let losses = r.decay(s.losses[i], s.t0[i], t);
+            let own = r.own(gains, losses);
             let eff = r.effective(own, s.friends_term[i], s.has_friends[i]);
             grades.grade_of(eff)
         });
