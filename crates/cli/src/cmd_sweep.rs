@@ -353,7 +353,7 @@ impl SweepPlan {
 }
 
 pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
-    let plan = plan(&args)?;
+    let mut plan = plan(&args)?;
     let total = plan.manifest.runs;
     let mut pending: Vec<(usize, u32)> = Vec::new();
     let mut other_build = 0usize;
@@ -369,6 +369,8 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
             }
         }
     }
+    // Fewer runs to do than jobs (a rerun): the cores go to the runs left.
+    plan.threads = (sys::cores() / plan.jobs.min(pending.len()).max(1)).max(1);
     check_disk(&plan, pending.len())?;
     std::fs::create_dir_all(&plan.out)
         .map_err(|e| CliError::Failed(anyhow::anyhow!("cannot create the sweep folder {}: {e}", plan.out.display())))?;
@@ -395,10 +397,10 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
             ));
         }
         eprintln!(
-            "sweep of {}: {} cells x {} replicates = {total} runs{kept}; {} to run, {} at a time with {} thread{} each",
+            "sweep of {}: {} x {} = {total} runs{kept}; {} to run, {} at a time with {} thread{} each",
             plan.manifest.scenario_name,
-            plan.manifest.cells.len(),
-            plan.manifest.replicates,
+            plural(plan.manifest.cells.len() as u64, "cell"),
+            plural(u64::from(plan.manifest.replicates), "replicate"),
             pending.len(),
             plan.jobs.min(pending.len().max(1)),
             plan.threads,
@@ -807,6 +809,15 @@ pub(crate) fn mean_pm(i: &Interval) -> String {
     }
 }
 
+/// `1 cell`, `4 cells`.
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// Cells per block of the printed table.
 const CELLS_PER_BLOCK: usize = 3;
 
@@ -815,10 +826,10 @@ fn render(m: &SweepManifest, stats: &[CellStats]) -> String {
     let last_seed = m.first_seed + u64::from(m.replicates) - 1;
     let _ = writeln!(
         out,
-        "{}: {} cells x {} replicates (seeds {}..={last_seed}, paired across cells), {} citizens, {} days",
+        "{}: {} x {} (seeds {}..={last_seed}, paired across cells), {} citizens, {} days",
         m.scenario_name,
-        m.cells.len(),
-        m.replicates,
+        plural(m.cells.len() as u64, "cell"),
+        plural(u64::from(m.replicates), "replicate"),
         m.first_seed,
         crate::report::count(u64::from(m.citizens)),
         m.days
