@@ -189,15 +189,20 @@ fn scenarios_lists_and_shows_builtins() {
     let o = scorelab(&["scenarios"], tmp.path());
     assert!(o.status.success());
     let text = stdout(&o);
-    for name in ["seed-article", "baseline", "court-blacklist"] {
+    let builtins =
+        ["seed-article", "baseline", "court-blacklist", "rongcheng", "sesame", "transparent-appeals", "rewards-only"];
+    for name in builtins {
         assert!(text.contains(name), "{text}");
+        // Every shipped scenario passes `check`, and so does its resolved text.
+        let o = scorelab(&["check", name], tmp.path());
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let o = scorelab(&["scenarios", "show", name], tmp.path());
+        assert!(o.status.success());
+        let file = format!("shown-{name}.toml");
+        std::fs::write(tmp.path().join(&file), stdout(&o)).unwrap();
+        let o = scorelab(&["check", &file], tmp.path());
+        assert!(o.status.success(), "a shown scenario must check: {name}: {}", stderr(&o));
     }
-    let o = scorelab(&["scenarios", "show", "baseline"], tmp.path());
-    assert!(o.status.success());
-    let shown = stdout(&o);
-    std::fs::write(tmp.path().join("shown.toml"), &shown).unwrap();
-    let o = scorelab(&["check", "shown.toml"], tmp.path());
-    assert!(o.status.success(), "a shown scenario must check: {}", stderr(&o));
 }
 
 #[test]

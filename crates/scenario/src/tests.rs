@@ -16,7 +16,10 @@ fn seed() -> Scenario {
 
 #[test]
 fn every_builtin_loads_by_name_and_through_load() {
-    assert_eq!(builtin_names(), ["seed-article", "baseline", "court-blacklist"]);
+    assert_eq!(
+        builtin_names(),
+        ["seed-article", "baseline", "court-blacklist", "rongcheng", "sesame", "transparent-appeals", "rewards-only"]
+    );
     for name in builtin_names() {
         let a = load_builtin(name).unwrap();
         let b = load(name).unwrap();

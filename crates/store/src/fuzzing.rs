@@ -31,13 +31,13 @@ pub const FILES: [&str; 9] = [
 /// The scenario of the template run.
 pub const SCENARIO: &str = "court-blacklist";
 
-/// Writes a small complete run (court-blacklist, 400 citizens, 6 days,
-/// tracked 0..8) into `dir`, plus a checkpoint after day 3 and a progress
+/// Writes a small complete run (court-blacklist, 400 citizens, 6 days after
+/// its burn-in, tracked 0..8) into `dir`, plus a checkpoint after day 3 and a progress
 /// file, so that every reader has a valid file to start from.
 pub fn write_template(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let scenario = scorelab_scenario::load_builtin(SCENARIO)?;
     let toml = scorelab_scenario::resolved_toml(SCENARIO)?;
-    let config = RunConfig { citizens: 400, days: 6, seed: 3, tracked: (0..8).collect() };
+    let config = RunConfig { citizens: 400, days: scenario.burn_in_days + 6, seed: 3, tracked: (0..8).collect() };
     let mut sim = Simulation::new(&scenario, config.clone())?;
     let writer = RunWriter::create(dir, true)?;
     let mut days = Vec::new();
