@@ -159,9 +159,9 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
         workloads,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).failed()?);
+        outln!("{}", serde_json::to_string_pretty(&report).failed()?);
     } else {
-        println!(
+        outln!(
             "scorelab {} ({}), {} on {} citizens, {} threads; machine: {} cores, {} memory",
             report.version,
             report.git_commit,
@@ -171,17 +171,17 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
             report.cores,
             report.memory_total_bytes.map(sys::human_bytes).unwrap_or_else(|| "?".into())
         );
-        println!("  {:<32} {:>10} {:>16}", "workload", "seconds", "rate");
+        outln!("  {:<32} {:>10} {:>16}", "workload", "seconds", "rate");
         for w in &report.workloads {
-            println!("  {:<32} {:>10.3} {:>9} {}", w.name, w.seconds, si(w.rate), w.unit);
+            outln!("  {:<32} {:>10.3} {:>9} {}", w.name, w.seconds, si(w.rate), w.unit);
         }
-        println!(
+        outln!(
             "  state: {:.1} bytes per citizen ({:.2} friend links each); peak memory {}",
             report.bytes_per_citizen,
             report.friend_links_per_citizen,
             report.peak_memory_bytes.map(sys::human_bytes).unwrap_or_else(|| "?".into())
         );
-        println!(
+        outln!(
             "  memory read bandwidth on {} threads: {:.1} GB/s",
             report.threads,
             report.memory_read_bytes_per_second / 1e9

@@ -93,9 +93,9 @@ pub fn compare(args: CompareArgs) -> Result<(), CliError> {
         chilling,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&cmp).failed()?);
+        outln!("{}", serde_json::to_string_pretty(&cmp).failed()?);
     } else {
-        print!("{}", render(&cmp, &sa, &sb));
+        out!("{}", render(&cmp, &sa, &sb));
     }
     Ok(())
 }
@@ -361,9 +361,9 @@ mod replicates {
             rows,
         };
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&cmp).failed()?);
+            outln!("{}", serde_json::to_string_pretty(&cmp).failed()?);
         } else {
-            print!("{}", render_paired(&cmp, &a, &b));
+            out!("{}", render_paired(&cmp, &a, &b));
         }
         Ok(())
     }

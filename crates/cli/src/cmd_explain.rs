@@ -73,9 +73,9 @@ pub fn explain(args: ExplainArgs) -> Result<(), CliError> {
         events,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&story).failed()?);
+        outln!("{}", serde_json::to_string_pretty(&story).failed()?);
     } else {
-        print!("{}", render(&story, m.citizens, m.days, args.daily));
+        out!("{}", render(&story, m.citizens, m.days, args.daily));
     }
     Ok(())
 }

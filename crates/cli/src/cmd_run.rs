@@ -188,12 +188,12 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     };
     let summary = execute(&plan, options)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary).failed()?);
+        outln!("{}", serde_json::to_string_pretty(&summary).failed()?);
     } else {
-        print!("{}", report::headline(&summary));
-        println!("\nwritten to {}", plan.out.display());
+        out!("{}", report::headline(&summary));
+        outln!("\nwritten to {}", plan.out.display());
         if summary.chilling.is_none() && plan.scenario.has_pressure() {
-            println!(
+            outln!(
                 "chilling effect: run `scorelab run baseline --seed {} --citizens {} --days {}` then `scorelab compare`",
                 plan.config.seed, plan.config.citizens, plan.config.days
             );

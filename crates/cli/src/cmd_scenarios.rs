@@ -41,18 +41,18 @@ pub fn scenarios(args: ScenariosArgs) -> Result<(), CliError> {
     match args.action {
         Some(ScenariosAction::Show { name }) => {
             let text = scorelab_scenario::resolved_toml(&name).input()?;
-            print!("{text}");
+            out!("{text}");
             Ok(())
         }
         None => {
             let list = scorelab_scenario::builtins();
             if args.json {
                 let rows: Vec<Listed> = list.iter().map(|(n, d)| Listed { name: n, description: d }).collect();
-                println!("{}", serde_json::to_string_pretty(&rows).failed()?);
+                outln!("{}", serde_json::to_string_pretty(&rows).failed()?);
             } else {
                 let width = list.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
                 for (name, description) in list {
-                    println!("{name:width$}  {description}");
+                    outln!("{name:width$}  {description}");
                 }
             }
             Ok(())
@@ -89,9 +89,9 @@ pub fn check(args: CheckArgs) -> Result<(), CliError> {
         blacklist: s.blacklist.enabled,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).failed()?);
+        outln!("{}", serde_json::to_string_pretty(&report).failed()?);
     } else {
-        println!(
+        outln!(
             "{}: ok ({}: {} behaviours, {} penalised, {} rewarded; {} sources; {} activities; score {}; blacklist {})",
             args.file,
             report.name,

@@ -55,7 +55,7 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
     scorelab_dashboard::serve(&options, |addr| {
         let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
         let host = if addr.is_ipv6() && !addr.ip().is_unspecified() { format!("[{host}]") } else { host };
-        println!("serving the runs in {} at http://{host}:{}/ (Ctrl-C to stop)", args.runs_dir.display(), addr.port());
+        outln!("serving the runs in {} at http://{host}:{}/ (Ctrl-C to stop)", args.runs_dir.display(), addr.port());
     })
     .map_err(blame)
 }
@@ -69,7 +69,7 @@ pub fn report(args: ReportArgs) -> Result<(), CliError> {
         )));
     }
     let bytes = scorelab_dashboard::write_report(&args.run, &out).map_err(blame)?;
-    println!(
+    outln!(
         "wrote {} ({} KiB): the population page of {}, one file to share",
         out.display(),
         bytes.div_ceil(1024),

@@ -427,12 +427,12 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
             ran: pending.len(),
             cells: stats,
         };
-        println!("{}", serde_json::to_string_pretty(&report).failed()?);
+        outln!("{}", serde_json::to_string_pretty(&report).failed()?);
     } else {
-        print!("{}", render(&manifest, &stats));
-        println!("\nwritten to {} ({} and one run directory per run)", plan.out.display(), SWEEP_TABLE);
+        out!("{}", render(&manifest, &stats));
+        outln!("\nwritten to {} ({} and one run directory per run)", plan.out.display(), SWEEP_TABLE);
         if let [a, b, ..] = manifest.cells.as_slice() {
-            println!(
+            outln!(
                 "paired differences between two cells: scorelab compare {} {}",
                 plan.out.join(&a.name).display(),
                 plan.out.join(&b.name).display()

@@ -2,6 +2,18 @@
 //! measure what they do. A thin binary: parsing and printing here, the work
 //! in the scenario, engine and store crates.
 
+/// `print!` to standard output that a closed pipe does not turn into a
+/// panic (`scorelab compare A B | head`): see [`out::write`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::out::write(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`out!`].
+macro_rules! outln {
+    () => { $crate::out::write(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::out::write(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 mod cmd_bench;
 mod cmd_compare;
 mod cmd_explain;
@@ -11,6 +23,7 @@ mod cmd_serve;
 mod cmd_sweep;
 mod error;
 mod interrupt;
+mod out;
 mod report;
 mod stats;
 mod sys;

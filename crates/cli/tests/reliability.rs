@@ -483,3 +483,31 @@ fn damaged_run_directories_are_reported_not_panicked_on() {
         }
     }
 }
+
+/// A reader that stops reading (`scorelab scenarios show seed-article |
+/// head`) ends the program quietly with success; a full disk behind a
+/// redirection is a clear error with exit code 1. Neither is a panic.
+#[test]
+fn closed_pipes_and_full_outputs_are_not_panics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = bin()
+        .args(["scenarios", "show", "seed-article"])
+        .current_dir(tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes before the first line
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    if Path::new("/dev/full").exists() {
+        let full = fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let o =
+            bin().args(["scenarios", "show", "seed-article"]).current_dir(tmp.path()).stdout(full).output().unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("cannot write the results to standard output"), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+}
