@@ -38,7 +38,8 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "transparent-appeals",
-        description: "seed-article, but every record is shown to the citizen and erroneous ones are removed on a quick appeal",
+        description:
+            "seed-article, but every record is shown to the citizen and erroneous ones are removed on a quick appeal",
         source: include_str!("../../../scenarios/transparent-appeals.toml"),
     },
     Builtin {

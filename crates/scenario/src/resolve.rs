@@ -612,7 +612,8 @@ fn behaviours(
             }
             (Some(fname), false) => {
                 let Some(id) = score.factors.iter().position(|fa| !fa.network && fa.name == *fname) else {
-                    let mut msg = format!("unknown factor `{fname}`; factors built from records are: {}", list(&factor_names));
+                    let mut msg =
+                        format!("unknown factor `{fname}`; factors built from records are: {}", list(&factor_names));
                     if let Some(s) = suggest(fname, factor_names.iter().copied()) {
                         msg.push_str(&format!("; did you mean `{s}`?"));
                     }
