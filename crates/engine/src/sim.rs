@@ -378,9 +378,9 @@ impl Simulation {
         let rules = &self.model.rules;
         self.chunks.par_iter().zip(self.scores.par_iter_mut()).for_each(|(chunk, scores)| {
             for (j, s) in scores.iter_mut().enumerate() {
-                let c = stored(chunk, j);
-                let now = rules.components(c, u32::from(chunk.last_update[j]), t);
-                *s = rules.own(now.gains, now.losses) as i32;
+                // S needs G and L only; E is not brought to the day.
+                let t0 = u32::from(chunk.last_update[j]);
+                *s = rules.own(rules.decay(chunk.gains[j], t0, t), rules.decay(chunk.losses[j], t0, t)) as i32;
             }
         });
         let scores = &self.scores;
