@@ -790,6 +790,10 @@ impl Model {
         let d = f64::from(chunk.dissent[j]) - 0.5;
         let urban = chunk.flags[j] & flag::URBAN != 0;
         let mut total = 0.0;
+        // Trait terms already computed today, by (β_c, β_d) pair: the same
+        // expression gives the same bits, so sharing it changes nothing.
+        let mut terms = [0.0f64; 64];
+        let mut have = 0u64;
         for (b, row) in self.tables.behaviours.iter().enumerate() {
             if age < row.age_min || age > row.age_max {
                 items[2 * b] = 0.0;
@@ -797,7 +801,18 @@ impl Model {
                 base[b] = 0.0;
                 continue;
             }
-            let mut rate = row.daily_rate * (row.compliance_slope * c + row.dissent_slope * d).exp();
+            let p = row.trait_term;
+            let term = if p < 64 && (have >> p) & 1 == 1 {
+                terms[p]
+            } else {
+                let x = (row.compliance_slope * c + row.dissent_slope * d).exp();
+                if p < 64 {
+                    terms[p] = x;
+                    have |= 1 << p;
+                }
+                x
+            };
+            let mut rate = row.daily_rate * term;
             if urban {
                 rate *= row.urban_multiplier;
             }

@@ -11,6 +11,10 @@ pub struct BehaviourRow {
     pub daily_rate: f64,
     pub compliance_slope: f64,
     pub dissent_slope: f64,
+    /// Index of this behaviour's (β_c, β_d) pair among the catalogue's
+    /// distinct pairs: behaviours that share slopes share the trait term
+    /// exp(β_c·(c − ½) + β_d·(d − ½)), computed once per candidate day.
+    pub trait_term: usize,
     pub urban_multiplier: f64,
     /// Factor bounding the pressure multiplier from above: 1 + max(γ_b, 0).
     /// It is taken from the catalogue whether or not the scenario rewards
@@ -211,6 +215,15 @@ pub struct Tables {
 
 impl Tables {
     pub fn new(scenario: &Scenario) -> Self {
+        // Distinct (β_c, β_d) pairs, compared bit for bit.
+        let mut pairs: Vec<(u64, u64)> = Vec::new();
+        let mut trait_term = |beh: &scorelab_scenario::Behaviour| {
+            let key = (beh.compliance_slope.to_bits(), beh.dissent_slope.to_bits());
+            pairs.iter().position(|&p| p == key).unwrap_or_else(|| {
+                pairs.push(key);
+                pairs.len() - 1
+            })
+        };
         let behaviours = scenario
             .behaviours
             .iter()
@@ -221,6 +234,7 @@ impl Tables {
                     daily_rate: beh.rate_per_year / 365.0,
                     compliance_slope: beh.compliance_slope,
                     dissent_slope: beh.dissent_slope,
+                    trait_term: trait_term(beh),
                     urban_multiplier: beh.urban_multiplier,
                     bound: 1.0 + beh.boost.max(0.0),
                     penalised: scenario.is_penalised(b),
