@@ -82,6 +82,25 @@ async fn baseline_run_has_no_chilling_effect_of_its_own() {
 }
 
 #[tokio::test]
+async fn a_factor_score_shows_each_factor_of_a_tracked_citizen() {
+    let f = Fixture::new();
+    f.add_run("sesame", "sesame-1"); // tracks citizen 0
+    let got = get(&f.app(), "/runs/sesame-1/citizens/0").await;
+    assert_eq!(got.status, StatusCode::OK);
+    got.has(&[
+        "Score factors on day",
+        "credit history",
+        "behaviour and preferences",
+        "fulfilment capacity",
+        "identity characteristics",
+        "interpersonal relationships (friends)",
+    ]);
+    // A scenario without factors has no such section.
+    let got = get(&f.app(), &format!("/runs/{RUN}/citizens/0")).await;
+    assert!(!got.body.contains("Score factors"));
+}
+
+#[tokio::test]
 async fn a_scenario_without_a_score_shows_no_score_charts() {
     let f = Fixture::new();
     f.add_run("court-blacklist", "court-blacklist-1");

@@ -46,7 +46,9 @@ pub struct Interesting {
 fn simulate(scenario_name: &str, out: &Path, tracked: Vec<u32>) -> Interesting {
     let scenario = scorelab_scenario::load(scenario_name).unwrap();
     let toml = scorelab_scenario::resolved_toml(scenario_name).unwrap();
-    let config = RunConfig { citizens: CITIZENS, days: DAYS, seed: SEED, tracked: tracked.clone() };
+    // DAYS reported days, after the scenario's burn-in if it has one.
+    let config =
+        RunConfig { citizens: CITIZENS, days: scenario.burn_in_days + DAYS, seed: SEED, tracked: tracked.clone() };
     let writer = RunWriter::create(out, false).unwrap();
     let mut sim = Simulation::new(&scenario, config).unwrap();
     let mut days: Vec<DayMetrics> = Vec::new();
