@@ -85,10 +85,15 @@ fn a_resumed_run_is_the_run_that_never_stopped() {
 fn every_builtin_resumes_exactly() {
     for name in scorelab_scenario::builtin_names() {
         let sc = builtin(name);
-        let cfg = config(5_000, 90, 3);
+        let burn_in = sc.burn_in_days;
+        let cfg = config(5_000, burn_in + 90, 3);
         let whole = straight(&sc, &cfg);
-        let bytes = checkpoint_after(&sc, &cfg, 41);
-        assert_same(&whole, &resumed(&sc, &bytes), name);
+        // A stop inside the burn-in, and one after its end restarted the totals.
+        let stops = if burn_in > 0 { vec![41, burn_in + 41] } else { vec![41] };
+        for stop in stops {
+            let bytes = checkpoint_after(&sc, &cfg, stop);
+            assert_same(&whole, &resumed(&sc, &bytes), &format!("{name}, stopped after day {stop}"));
+        }
     }
 }
 
