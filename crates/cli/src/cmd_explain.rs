@@ -291,18 +291,16 @@ fn factor_lines(scenario_toml: &str, events: &[AuditRow]) -> Vec<FactorLine> {
     let Ok(sc) = scorelab_scenario::parse_str(scenario_toml, "manifest.json") else {
         return Vec::new();
     };
-    let Some(last) = events.iter().rev().find(|e| e.kind == AuditKind::Score) else {
+    let Some((day, factors)) = scorelab_engine::factors::breakdown_on_last_scored_day(&sc, events) else {
         return Vec::new();
     };
-    let (own, effective) = (last.own_score_milli.unwrap_or(0), last.effective_score_milli.unwrap_or(0));
-    let friends = scorelab_engine::factors::friends_term_from(own, effective, sc.network.weight_milli);
-    scorelab_engine::factors::breakdown(&sc, events, last.day, friends)
+    factors
         .into_iter()
         .map(|f| FactorLine {
             factor: f.name,
             weight: f.weight,
             network: f.network,
-            day: last.day,
+            day,
             sub_score_milli: f.sub_score_milli,
             contribution_milli: f.contribution_milli,
         })

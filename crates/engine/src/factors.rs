@@ -113,6 +113,23 @@ pub fn breakdown(
         .collect()
 }
 
+/// The factors on the last day of `rows` (one citizen's audit rows, in day
+/// order) that has an end-of-day score, with that day; F is recovered from
+/// that day's own and effective scores (for a citizen without friends,
+/// Ŝ = S gives F = S, which is what makes the factors add up to Ŝ then).
+/// `None` when the score has no
+/// factors or the rows hold no end-of-day score. What the dashboard's
+/// citizen page and `scorelab explain` show.
+pub fn breakdown_on_last_scored_day(scenario: &Scenario, rows: &[AuditRow]) -> Option<(u32, Vec<FactorScore>)> {
+    if scenario.score.factors.is_empty() {
+        return None;
+    }
+    let last = rows.iter().rev().find(|r| r.kind == AuditKind::Score)?;
+    let (own, effective) = (last.own_score_milli.unwrap_or(0), last.effective_score_milli.unwrap_or(0));
+    let friends = friends_term_from(own, effective, scenario.network.weight_milli);
+    Some((last.day, breakdown(scenario, rows, last.day, friends)))
+}
+
 /// The friends' term F implied by an own score S and an effective score Ŝ
 /// (Ŝ = round(((1000 − w')·S + w'·F) / 1000)), to within 1000/w'
 /// thousandths; `None` with the network off.

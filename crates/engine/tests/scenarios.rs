@@ -125,13 +125,12 @@ fn sesame_mean_score_after_the_burn_in_and_factors_that_add_up() {
     // The breakdown of every tracked citizen adds up to the effective score.
     let mut sim = r.sim;
     let audit = sim.take_audit();
-    let w = sc.network.weight_milli;
     for &i in &tracked {
         let own: Vec<_> = audit.iter().filter(|a| a.citizen == i).cloned().collect();
         let c = &rows[i as usize];
-        let friends = scorelab_engine::factors::friends_term_from(c.own_score_milli, c.effective_score_milli, w);
-        let parts = scorelab_engine::factors::breakdown(&sc, &own, t_end, friends.filter(|_| c.friends > 0));
-        assert_eq!(parts.len(), 5);
+        let (day, parts) =
+            scorelab_engine::factors::breakdown_on_last_scored_day(&sc, &own).expect("a factor score with scores");
+        assert_eq!((day, parts.len()), (t_end, 5));
         let total: i64 = sc.score.base_milli + parts.iter().map(|p| p.contribution_milli).sum::<i64>();
         assert!(
             (total - c.effective_score_milli).abs() <= 20,

@@ -185,18 +185,15 @@ pub fn body(v: &CitizenView) -> Markup {
 /// rebuilt from the tracked citizen's records (`scorelab_engine::factors`)
 /// on the last day that has an end-of-day score.
 fn factors(scenario: Option<&Scenario>, events: &[AuditRow]) -> Markup {
-    let Some(sc) = scenario.filter(|sc| !sc.score.factors.is_empty()) else {
+    let Some(sc) = scenario else {
         return html! {};
     };
-    let Some(last) = events.iter().rev().find(|e| e.kind == AuditKind::Score) else {
+    let Some((day, rows)) = scorelab_engine::factors::breakdown_on_last_scored_day(sc, events) else {
         return html! {};
     };
-    let (own, effective) = (last.own_score_milli.unwrap_or(0), last.effective_score_milli.unwrap_or(0));
-    let friends = scorelab_engine::factors::friends_term_from(own, effective, sc.network.weight_milli);
-    let rows = scorelab_engine::factors::breakdown(sc, events, last.day, friends);
     let base = sc.score.base_milli as f64 / 1000.0;
     html! {
-        h2 { "Score factors on day " (last.day) }
+        h2 { "Score factors on day " (day) }
         p.note { "The effective score is the weighted sum of the factors' sub-scores. Each sub-score starts at the base of " (fmt::points(base)) " points and moves with that factor's records (the network factor is the mean own score of the citizen's friends). Rebuilt from the records; the contributions add up to the score minus the base within rounding." }
         table {
             thead { tr { th { "factor" } th.n { "weight" } th.n { "sub-score" } th.n { "adds to the score" } } }
