@@ -20,6 +20,7 @@
 
 pub mod accum;
 pub mod checkpoint;
+pub mod comm;
 pub mod factors;
 pub mod metrics;
 pub mod population;
