@@ -207,6 +207,60 @@ impl DayTotals {
         add(&mut self.group_grants, &acc.group_grants);
     }
 
+    /// Every summed figure as one list of words, in a fixed order (the
+    /// signed score sum as its two's complement), followed by `extra`.
+    pub fn to_words(&mut self, extra: &[u64]) -> Vec<u64> {
+        let mut words = Vec::new();
+        self.visit_words(|w| words.push(*w));
+        words.extend_from_slice(extra);
+        words
+    }
+
+    /// Sets the summed figures from [`DayTotals::to_words`]'s list (summed
+    /// over ranks) and returns the rest of it: the caller's `extra`.
+    pub fn from_words<'a>(&mut self, words: &'a [u64]) -> &'a [u64] {
+        let mut at = 0;
+        self.visit_words(|w| {
+            *w = words[at];
+            at += 1;
+        });
+        &words[at..]
+    }
+
+    fn visit_words(&mut self, mut f: impl FnMut(&mut u64)) {
+        let m = &mut self.metrics;
+        for w in [
+            &mut m.adults,
+            &mut m.blacklisted,
+            &mut m.blacklisted_erroneous,
+            &mut m.listings_started,
+            &mut m.listings_ended,
+            &mut m.appeals,
+            &mut m.appeals_won,
+        ] {
+            f(w);
+        }
+        for v in [
+            &mut m.score_histogram,
+            &mut m.grade_counts,
+            &mut m.true_events,
+            &mut m.correct_records,
+            &mut m.erroneous_records,
+            &mut m.denials,
+            &mut m.wrongful_denials,
+            &mut m.grants,
+            &mut self.fine,
+            &mut self.group_denials,
+            &mut self.group_wrongful,
+            &mut self.group_grants,
+        ] {
+            v.iter_mut().for_each(&mut f);
+        }
+        let mut sum = self.score_sum as u64;
+        f(&mut sum);
+        self.score_sum = sum as i64;
+    }
+
     /// Fills in the mean, percentiles and Gini from the sums.
     pub fn finish(&mut self, fine: &FineSpec) {
         let n = self.metrics.adults;

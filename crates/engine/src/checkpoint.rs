@@ -36,9 +36,11 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
+use std::sync::Arc;
 
 use scorelab_scenario::Scenario;
 
+use crate::comm::{Comm, Single};
 use crate::metrics::{AuditKind, AuditRow, DayMetrics, HistogramSpec, RunTotals};
 use crate::sim::{RunConfig, Simulation, MAX_DAYS};
 use crate::state::{Chunk, NO_DAY, NO_GUARDIAN};
@@ -48,7 +50,7 @@ pub const MAGIC: [u8; 8] = *b"SCORECKP";
 /// The last 8 bytes of every checkpoint.
 pub const END: [u8; 8] = *b"CKPTEND\n";
 /// The format version written by this engine; readers refuse any other.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Longest producer string and scenario text a reader accepts.
 const MAX_PRODUCER: usize = 4096;
@@ -107,6 +109,10 @@ pub struct Header {
     pub config: RunConfig,
     /// Days done when the checkpoint was written (the next day to run).
     pub day: u32,
+    /// The rank whose part of the run this is, and the ranks of the run
+    /// (0 of 1 for a run in one process).
+    pub rank: u32,
+    pub ranks: u32,
 }
 
 /// A 64-bit fingerprint of a scenario: two scenarios with the same
@@ -200,6 +206,8 @@ impl Simulation {
         put_u32(&mut w, self.config.days)?;
         put_u32(&mut w, self.day)?;
         put_list(&mut w, &self.config.tracked)?;
+        put_u32(&mut w, len_u32(self.part.rank)?)?;
+        put_u32(&mut w, len_u32(self.part.ranks)?)?;
         put_u32(&mut w, len_u32(self.model.chunk_size)?)?;
         put_u32(&mut w, len_u32(self.chunks.len())?)?;
 
@@ -293,6 +301,11 @@ impl<R: Read> CheckpointReader<R> {
         if let Some(bad) = tracked.iter().find(|&&t| t >= citizens) {
             return Err(damaged(format!("tracked citizen {bad} among {citizens}")));
         }
+        let rank = get_u32(&mut r)?;
+        let ranks = get_u32(&mut r)?;
+        if ranks == 0 || rank >= ranks || ranks > citizens {
+            return Err(damaged(format!("rank {rank} of {ranks} for {citizens} citizens")));
+        }
         let header = Header {
             version,
             producer,
@@ -300,6 +313,8 @@ impl<R: Read> CheckpointReader<R> {
             scenario_toml,
             config: RunConfig { citizens, days, seed, tracked },
             day,
+            rank,
+            ranks,
         };
         Ok(CheckpointReader { r, header })
     }
@@ -315,18 +330,39 @@ impl<R: Read> CheckpointReader<R> {
     /// [`scenario_fingerprint`]), typically parsed from
     /// [`Header::scenario_toml`].
     pub fn restore(self, scenario: &Scenario) -> Result<(Simulation, Vec<DayMetrics>), CheckpointError> {
+        self.restore_part(scenario, Arc::new(Single))
+    }
+
+    /// [`CheckpointReader::restore`] for one rank of a run split over
+    /// ranks: the checkpoint must be this rank's part, written by a run
+    /// over as many ranks. Collective.
+    pub fn restore_part(
+        self,
+        scenario: &Scenario,
+        comm: Arc<dyn Comm>,
+    ) -> Result<(Simulation, Vec<DayMetrics>), CheckpointError> {
         let CheckpointReader { mut r, header } = self;
+        if header.ranks as usize != comm.ranks() || header.rank as usize != comm.rank() {
+            return Err(CheckpointError::Mismatch(format!(
+                "this is the checkpoint of rank {} of a run over {} ranks, read by rank {} of {}: resume with as many ranks as the run started with",
+                header.rank,
+                header.ranks,
+                comm.rank(),
+                comm.ranks()
+            )));
+        }
         if scenario_fingerprint(scenario) != header.scenario_fingerprint {
             return Err(CheckpointError::Mismatch(format!(
                 "the checkpoint was written for another scenario than `{}` (or for the same file read by another version of scorelab)",
                 scenario.name
             )));
         }
-        let mut sim = empty_simulation(scenario, &header)?;
+        let mut sim = empty_simulation(scenario, &header, comm)?;
         let cfg = &header.config;
+        let part = sim.part;
         let size = get_u32(&mut r)? as usize;
         let count = get_u32(&mut r)? as usize;
-        if size != sim.model.chunk_size || count != (cfg.citizens as usize).div_ceil(size) {
+        if size != sim.model.chunk_size || count != (part.len as usize).div_ceil(size) {
             return Err(damaged(format!("{count} chunks of {size} citizens")));
         }
         let regions = sim.model.layout.regions();
@@ -335,8 +371,8 @@ impl<R: Read> CheckpointReader<R> {
         for c in 0..count {
             let first = get_u32(&mut r)?;
             let len = get_u32(&mut r)? as usize;
-            let want = size.min(cfg.citizens as usize - c * size);
-            if first as usize != c * size || len != want {
+            let want = size.min(part.len as usize - c * size);
+            if first as usize != part.first as usize + c * size || len != want {
                 return Err(damaged(format!("chunk {c} holds citizens {first} and {len} more")));
             }
             let chunk = Chunk {
@@ -429,8 +465,8 @@ impl<R: Read> CheckpointReader<R> {
 /// A simulation with its model rebuilt from the scenario and every column
 /// empty, ready to be filled from a checkpoint. Mirrors the checks and the
 /// construction of `Simulation::new`, without generating a population.
-fn empty_simulation(scenario: &Scenario, header: &Header) -> Result<Simulation, CheckpointError> {
-    Simulation::empty(scenario, header.config.clone()).map_err(|e| CheckpointError::Mismatch(e.to_string()))
+fn empty_simulation(scenario: &Scenario, header: &Header, comm: Arc<dyn Comm>) -> Result<Simulation, CheckpointError> {
+    Simulation::empty(scenario, header.config.clone(), comm).map_err(|e| CheckpointError::Mismatch(e.to_string()))
 }
 
 /// Refuses values the day loop could not handle (indices out of range, days
@@ -606,6 +642,35 @@ fn kind_of(code: u8) -> Option<AuditKind> {
         6 => AuditKind::Score,
         _ => return None,
     })
+}
+
+/// Audit rows as words for the exchange between ranks: their checkpoint
+/// encoding, its length in bytes first, zero-padded to whole words.
+pub(crate) fn audit_to_words(rows: &[AuditRow]) -> Vec<u32> {
+    let mut bytes = Vec::new();
+    for row in rows {
+        // Writing into a Vec cannot fail.
+        let _ = put_audit(&mut bytes, row);
+    }
+    let mut words = vec![bytes.len() as u32];
+    words.extend(bytes.chunks(4).map(|c| {
+        let mut w = [0u8; 4];
+        w[..c.len()].copy_from_slice(c);
+        u32::from_le_bytes(w)
+    }));
+    words
+}
+
+/// The rows of [`audit_to_words`].
+pub(crate) fn audit_from_words(words: &[u32], citizens: u32, days: u32) -> Result<Vec<AuditRow>, CheckpointError> {
+    let Some((&len, words)) = words.split_first() else { return Ok(Vec::new()) };
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).take(len as usize).collect();
+    let mut r = &bytes[..];
+    let mut rows = Vec::new();
+    while !r.is_empty() {
+        rows.push(get_audit(&mut r, citizens, days)?);
+    }
+    Ok(rows)
 }
 
 /// An audit row: citizen, day, kind, a bit set of the fields present, then

@@ -48,6 +48,8 @@ pub enum EngineError {
     ScoreRange,
     #[error("tracked citizen {citizen} does not exist: citizens are numbered 0 to {}", citizens - 1)]
     Tracked { citizen: u32, citizens: u32 },
+    #[error("citizens = {citizens} split over {ranks} ranks: every rank needs at least one citizen; run with at most {citizens} ranks")]
+    Ranks { citizens: u32, ranks: usize },
 }
 
 /// Citizens tracked by default: `count` distinct citizens drawn uniformly

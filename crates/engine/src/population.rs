@@ -17,6 +17,7 @@
 //! otherwise it goes to a citizen drawn uniformly from all other regions.
 //! Links are undirected; a pair linked twice is kept once.
 
+use crate::comm::{Comm, Partition};
 use crate::rng::{Rng, Stream};
 use crate::state::{chunk_size, flag, Chunk, NO_DAY, NO_GUARDIAN};
 use rayon::prelude::*;
@@ -108,8 +109,9 @@ fn draw_age(rng: &Rng, scenario: &Scenario, slot_citizen: u32) -> u8 {
 }
 
 /// The layout: region sizes, then each region's ages drawn i.i.d. and
-/// counted (a counting sort puts them in order).
-pub fn layout(rng: &Rng, scenario: &Scenario, citizens: u32) -> Layout {
+/// counted (a counting sort puts them in order). Each rank draws the ages
+/// of its share of every region; the counts are summed over ranks.
+pub fn layout(rng: &Rng, scenario: &Scenario, citizens: u32, comm: &dyn Comm) -> Layout {
     let sizes = region_sizes(citizens, &scenario.population.region_weights);
     let mut region_start = Vec::with_capacity(sizes.len() + 1);
     let mut acc = 0u32;
@@ -118,31 +120,39 @@ pub fn layout(rng: &Rng, scenario: &Scenario, citizens: u32) -> Layout {
         acc += s;
         region_start.push(acc);
     }
-    let age_start = (0..sizes.len())
+    let mut counts: Vec<u64> = (0..sizes.len())
         .into_par_iter()
-        .map(|r| {
-            let (lo, hi) = (region_start[r], region_start[r + 1]);
-            let counts = (lo..hi)
+        .flat_map_iter(|r| {
+            let share = Partition::of(sizes[r], comm.ranks(), comm.rank());
+            let (lo, hi) = (region_start[r] + share.first, region_start[r] + share.end());
+            (lo..hi)
                 .into_par_iter()
                 .fold(
-                    || vec![0u32; 256],
+                    || vec![0u64; 256],
                     |mut c, slot| {
                         c[draw_age(rng, scenario, slot) as usize] += 1;
                         c
                     },
                 )
                 .reduce(
-                    || vec![0u32; 256],
+                    || vec![0u64; 256],
                     |mut a, b| {
                         a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
                         a
                     },
-                );
+                )
+        })
+        .collect();
+    comm.sum(&mut counts);
+    let age_start = counts
+        .chunks(256)
+        .enumerate()
+        .map(|(r, counts)| {
             let mut starts = Vec::with_capacity(257);
-            let mut at = lo;
+            let mut at = region_start[r];
             starts.push(at);
-            for c in counts {
-                at += c;
+            for &c in counts {
+                at += c as u32;
                 starts.push(at);
             }
             starts
@@ -162,17 +172,89 @@ fn latent_income(rng: &Rng, scenario: &Scenario, i: u32) -> f32 {
     (rng.normal(Stream::Income, i, 0, 0) + shift) as f32
 }
 
+/// A key whose unsigned order is `f32::total_cmp`'s order.
+#[inline]
+fn order_key(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b & 0x8000_0000 != 0 {
+        !b
+    } else {
+        b | 0x8000_0000
+    }
+}
+
+#[inline]
+fn from_order_key(k: u32) -> f32 {
+    f32::from_bits(if k & 0x8000_0000 != 0 { k & 0x7fff_ffff } else { !k })
+}
+
+/// Counts of `keys` by their high 16 bits (`bins = None`), or, for each of
+/// `bins`, of the keys in that high bin by their low 16 bits.
+fn key_histogram(keys: &[u32], bins: Option<&[u32]>) -> Vec<u64> {
+    let width = bins.map_or(1, <[u32]>::len) << 16;
+    keys.par_chunks(1 << 20)
+        .map(|block| {
+            let mut h = vec![0u64; width];
+            match bins {
+                None => block.iter().for_each(|&k| h[(k >> 16) as usize] += 1),
+                Some(bins) => {
+                    for &k in block {
+                        for (b, &bin) in bins.iter().enumerate() {
+                            if k >> 16 == bin {
+                                h[(b << 16) | (k & 0xffff) as usize] += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            h
+        })
+        .reduce(
+            || vec![0u64; width],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        )
+}
+
+/// The bin holding the `rank`-th (0-based) counted value, and its rank
+/// among the values of that bin.
+fn bin_of_rank(hist: &[u64], rank: u64) -> (usize, u64) {
+    let mut below = 0u64;
+    for (b, &c) in hist.iter().enumerate() {
+        if below + c > rank {
+            return (b, rank - below);
+        }
+        below += c;
+    }
+    (hist.len() - 1, 0)
+}
+
 /// The nine cut points of the latent income's population deciles: the
 /// values at ranks floor(k·N/10), k = 1..9, of the sorted latents.
-fn decile_cuts(rng: &Rng, scenario: &Scenario, citizens: u32) -> [f32; 9] {
-    let mut latents: Vec<f32> = (0..citizens).into_par_iter().map(|i| latent_income(rng, scenario, i)).collect();
+///
+/// Each rank holds only its own citizens' latents, so the order statistics
+/// are found by a two-round radix selection on a total-order key: counts of
+/// the high 16 bits summed over ranks give each cut's bin, then counts of
+/// the low 16 bits within those bins give the exact value.
+fn decile_cuts(rng: &Rng, scenario: &Scenario, part: Partition, comm: &dyn Comm) -> [f32; 9] {
+    let keys: Vec<u32> =
+        (part.first..part.end()).into_par_iter().map(|i| order_key(latent_income(rng, scenario, i))).collect();
+    let n = u64::from(part.citizens);
+    let ranks: Vec<u64> = (1..=9).map(|k| k * n / 10).collect();
+    let mut high = key_histogram(&keys, None);
+    comm.sum(&mut high);
+    let located: Vec<(usize, u64)> = ranks.iter().map(|&r| bin_of_rank(&high, r)).collect();
+    let bins: Vec<u32> = located.iter().map(|&(b, _)| b as u32).collect();
+    let mut low = key_histogram(&keys, Some(&bins));
+    comm.sum(&mut low);
     let mut cuts = [f32::INFINITY; 9];
-    let n = latents.len();
     for (k, cut) in cuts.iter_mut().enumerate() {
-        let rank = (k + 1) * n / 10;
-        if rank < n {
-            let (_, v, _) = latents.select_nth_unstable_by(rank, |a, b| a.total_cmp(b));
-            *cut = *v;
+        if ranks[k] < n {
+            let (bin, within) = located[k];
+            let (lo, _) = bin_of_rank(&low[k << 16..(k + 1) << 16], within);
+            *cut = from_order_key(((bin as u32) << 16) | lo as u32);
         }
     }
     cuts
@@ -224,18 +306,19 @@ fn for_each_created_link(rng: &Rng, layout: &Layout, p: GraphParams, i: u32, r: 
     }
 }
 
-/// Builds every chunk of the population, friends included.
-pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout) -> Vec<Chunk> {
-    let n = layout.citizens;
-    let size = chunk_size(n) as u32;
-    let cuts = decile_cuts(rng, scenario, n);
+/// Builds every chunk of this rank's part of the population, friends
+/// included. A link created by a citizen of this part to a citizen of
+/// another region is sent to the rank that owns its far end.
+pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition, comm: &dyn Comm) -> Vec<Chunk> {
+    let size = chunk_size(part.len) as u32;
+    let cuts = decile_cuts(rng, scenario, part, comm);
     let params = GraphParams::new(scenario);
     let aware_share = if scenario.has_pressure() { scenario.population.aware_share } else { 0.0 };
     let base = i32::try_from(scenario.score.base_milli).unwrap_or(i32::MAX);
 
     // Cross-region links, listed by their far end so each chunk can find
     // the links it receives.
-    let mut cross: Vec<(u32, u32)> = (0..n)
+    let mut cross: Vec<(u32, u32)> = (part.first..part.end())
         .into_par_iter()
         .fold(Vec::new, |mut v, i| {
             let r = layout.region_of(i);
@@ -251,15 +334,39 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout) -> Vec<Chunk> {
             a
         });
     cross.par_sort_unstable();
+    if part.ranks > 1 {
+        cross = send_to_far_ends(cross, part, comm);
+    }
 
-    let starts: Vec<u32> = (0..n.div_ceil(size)).map(|c| c * size).collect();
+    let starts: Vec<u32> = (0..part.len.div_ceil(size)).map(|c| part.first + c * size).collect();
     starts
         .into_par_iter()
         .map(|lo| {
-            let hi = (lo + size).min(n);
+            let hi = (lo + size).min(part.end());
             build_chunk(rng, scenario, layout, params, &cuts, aware_share, base, &cross, lo, hi)
         })
         .collect()
+}
+
+/// Sends each sorted (far end, creator) link to the rank owning its far
+/// end; returns the links received, sorted.
+fn send_to_far_ends(cross: Vec<(u32, u32)>, part: Partition, comm: &dyn Comm) -> Vec<(u32, u32)> {
+    let mut outgoing = vec![Vec::new(); part.ranks];
+    let mut at = 0;
+    for (q, words) in outgoing.iter_mut().enumerate() {
+        let end = Partition::of(part.citizens, part.ranks, q).end();
+        let upto = at + cross[at..].partition_point(|&(d, _)| d < end);
+        words.reserve_exact(2 * (upto - at));
+        for &(d, s) in &cross[at..upto] {
+            words.extend([d, s]);
+        }
+        at = upto;
+    }
+    drop(cross);
+    let mut received: Vec<(u32, u32)> =
+        comm.exchange(outgoing).iter().flat_map(|w| w.chunks_exact(2).map(|p| (p[0], p[1]))).collect();
+    received.par_sort_unstable();
+    received
 }
 
 #[allow(clippy::too_many_arguments)]

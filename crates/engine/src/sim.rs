@@ -18,6 +18,7 @@
 //! chunks run cannot change a result.
 
 use crate::accum::{DayAcc, DayTotals, FineSpec, Misattributed};
+use crate::comm::{Comm, Partition, Single};
 use crate::metrics::{AuditKind, AuditRow, CitizenRow, DayMetrics, GroupDimension, GroupRow, HistogramSpec, RunTotals};
 use crate::population::{self, Layout};
 use crate::rng::{Rng, Stream};
@@ -27,6 +28,7 @@ use crate::tables::{sample_given_any, Tables};
 use crate::EngineError;
 use rayon::prelude::*;
 use scorelab_scenario::{Scenario, Trigger};
+use std::sync::Arc;
 
 /// Days in a year (MODEL.md §11).
 pub const YEAR: u32 = 365;
@@ -51,6 +53,12 @@ pub struct RunConfig {
 pub struct Simulation {
     pub(crate) model: Model,
     pub(crate) config: RunConfig,
+    /// The citizens this process holds (all of them unless the run is
+    /// split over ranks, docs/DISTRIBUTED.md).
+    pub(crate) part: Partition,
+    pub(crate) comm: Arc<dyn Comm>,
+    /// Friends held by other ranks, found on the first friends' day.
+    pub(crate) ghosts: Option<Ghosts>,
     pub(crate) chunks: Vec<Chunk>,
     /// Effective score Ŝ at the end of the last day, per chunk (on friends'
     /// days briefly the own score S, see the module docs).
@@ -64,6 +72,19 @@ pub struct Simulation {
     pub(crate) group_wrongful: Vec<u64>,
     pub(crate) group_grants: Vec<u64>,
     pub(crate) audit: Vec<AuditRow>,
+    /// School denials of this rank's children today (summed with the day's figures).
+    pub(crate) school_denials_today: u64,
+}
+
+/// The friends of this rank's citizens that other ranks hold: which to ask
+/// each rank for, which each rank asks of this one, and their scores of
+/// the last friends' day.
+pub(crate) struct Ghosts {
+    /// Global indices, ascending: those of rank q's come before rank q+1's.
+    needed: Vec<u32>,
+    /// Local indices of this rank's citizens that rank q needs.
+    wanted: Vec<Vec<u32>>,
+    scores: Vec<i32>,
 }
 
 /// Estimated peak memory of a run, in bytes: the state, the friend links,
@@ -80,8 +101,15 @@ pub fn estimate_memory(scenario: &Scenario, citizens: u32) -> u64 {
 }
 
 impl Simulation {
-    /// Generates the population (day 0) for a run.
+    /// Generates the population (day 0) for a run in this process.
     pub fn new(scenario: &Scenario, config: RunConfig) -> Result<Self, EngineError> {
+        Self::new_part(scenario, config, Arc::new(Single))
+    }
+
+    /// Generates this rank's part of the population (day 0) for a run split
+    /// over `comm.ranks()` ranks. Collective: every rank calls it, and then
+    /// every method marked collective, in the same order.
+    pub fn new_part(scenario: &Scenario, config: RunConfig, comm: Arc<dyn Comm>) -> Result<Self, EngineError> {
         if config.citizens == 0 || config.citizens == u32::MAX {
             return Err(EngineError::Citizens(config.citizens));
         }
@@ -94,12 +122,16 @@ impl Simulation {
         if let Some(&bad) = config.tracked.iter().find(|&&t| t >= config.citizens) {
             return Err(EngineError::Tracked { citizen: bad, citizens: config.citizens });
         }
-        let mut sim = Self::empty(scenario, config)?;
+        if config.citizens < comm.ranks() as u32 {
+            return Err(EngineError::Ranks { citizens: config.citizens, ranks: comm.ranks() });
+        }
+        let mut sim = Self::empty(scenario, config, comm)?;
         let model = &sim.model;
-        let mut chunks = population::generate(&model.rng, &model.scenario, &model.layout);
+        let mut chunks = population::generate(&model.rng, &model.scenario, &model.layout, sim.part, &*sim.comm);
         let size = model.chunk_size;
-        for &t in &sim.config.tracked {
-            chunks[t as usize / size].flags[t as usize % size] |= flag::TRACKED;
+        for &t in sim.config.tracked.iter().filter(|&&t| sim.part.owns(t)) {
+            let at = (t - sim.part.first) as usize;
+            chunks[at / size].flags[at % size] |= flag::TRACKED;
         }
         let base = model.scenario.score.base_milli as i32; // checked by `empty`
         sim.scores = chunks.iter().map(|c| vec![base; c.len()]).collect();
@@ -110,7 +142,7 @@ impl Simulation {
     /// A simulation on day 0 with its model built from the scenario, its
     /// accumulators sized, and no citizens yet: [`Simulation::new`] fills
     /// it with a fresh population, a checkpoint with a saved one.
-    pub(crate) fn empty(scenario: &Scenario, config: RunConfig) -> Result<Self, EngineError> {
+    pub(crate) fn empty(scenario: &Scenario, config: RunConfig, comm: Arc<dyn Comm>) -> Result<Self, EngineError> {
         if scenario.activities.len() > MAX_ACTIVITIES {
             return Err(EngineError::TooManyActivities(scenario.activities.len()));
         }
@@ -125,13 +157,14 @@ impl Simulation {
         let rng = Rng::new(config.seed);
         let rules = ScoreRules::new(&scenario.score, scenario.network.weight_milli, config.days);
         let tables = Tables::new(&scenario);
-        let layout = population::layout(&rng, &scenario, config.citizens);
-        let size = chunk_size(config.citizens);
+        let layout = population::layout(&rng, &scenario, config.citizens, &*comm);
+        let part = Partition::of(config.citizens, comm.ranks(), comm.rank());
+        let size = chunk_size(part.len);
         let histogram = HistogramSpec::for_range(scenario.score.min_milli, scenario.score.max_milli);
         let fine = FineSpec::new(scenario.score.min_milli, scenario.score.max_milli);
         let group_slots = 10 + 2 + scenario.population.age_bands.len() + layout.regions();
         let (g, b, a) = (scenario.score.grades.len(), scenario.behaviours.len(), scenario.activities.len());
-        let chunks = (config.citizens as usize).div_ceil(size);
+        let chunks = (part.len as usize).div_ceil(size);
         let accs = (0..chunks).map(|_| DayAcc::new(&histogram, &fine, g, b, a, group_slots)).collect();
         let serial = DayAcc::new(&histogram, &fine, g, b, a, group_slots);
         let totals = RunTotals::empty(u64::from(config.citizens), b, a);
@@ -151,6 +184,9 @@ impl Simulation {
                 chunk_size: size,
             },
             config,
+            part,
+            comm,
+            ghosts: None,
             chunks: Vec::new(),
             scores: Vec::new(),
             accs,
@@ -159,6 +195,7 @@ impl Simulation {
             day: 0,
             totals,
             audit: Vec::new(),
+            school_denials_today: 0,
         })
     }
 
@@ -170,6 +207,19 @@ impl Simulation {
     /// The run's size and seed.
     pub fn config(&self) -> &RunConfig {
         &self.config
+    }
+
+    /// The citizens this process holds.
+    pub fn part(&self) -> Partition {
+        self.part
+    }
+
+    /// The chunk and row of citizen `i`, which this rank must own.
+    #[inline]
+    fn locate(&self, i: u32) -> (usize, usize) {
+        debug_assert!(self.part.owns(i), "citizen {i} is not held by rank {}", self.part.rank);
+        let at = (i - self.part.first) as usize;
+        (at / self.model.chunk_size, at % self.model.chunk_size)
     }
 
     /// The next day to run (the number of days done).
@@ -187,7 +237,7 @@ impl Simulation {
         self.model.histogram
     }
 
-    /// Per-run totals so far.
+    /// Per-run totals so far. Collective.
     pub fn totals(&self) -> RunTotals {
         let mut t = self.totals.clone();
         let a = self.model.scenario.activities.len();
@@ -206,6 +256,14 @@ impl Simulation {
                 children += u64::from(c.flags[j] & flag::DENIED_SCHOOL != 0);
             }
         }
+        if self.part.ranks > 1 {
+            let mut words = unique;
+            words.extend([any, listed, children]);
+            self.comm.sum(&mut words);
+            [any, listed, children] = [words[a], words[a + 1], words[a + 2]];
+            words.truncate(a);
+            unique = words;
+        }
         t.unique_denied = unique;
         t.unique_denied_any = any;
         t.ever_blacklisted = listed;
@@ -216,8 +274,13 @@ impl Simulation {
     /// Takes the audit rows gathered so far (tracked citizens only), in the
     /// order of the day for each citizen: records and listings, then
     /// denials and grants, then appeals, then the end-of-day score.
+    ///
+    /// Collective: rank 0 gets every rank's rows, the others none.
     pub fn take_audit(&mut self) -> Vec<AuditRow> {
         let mut rows = std::mem::take(&mut self.audit);
+        if self.part.ranks > 1 {
+            rows = self.gather_audit(rows);
+        }
         let phase = |r: &AuditRow| match r.kind {
             AuditKind::Record | AuditKind::Listed => 0,
             AuditKind::Delisted if r.detail.as_deref() != Some("appeal") => 0,
@@ -227,6 +290,23 @@ impl Simulation {
         };
         rows.sort_by_key(|r| (r.citizen, r.day, phase(r)));
         rows
+    }
+
+    /// Sends every rank's audit rows to rank 0.
+    fn gather_audit(&self, rows: Vec<AuditRow>) -> Vec<AuditRow> {
+        let mut outgoing = vec![Vec::new(); self.part.ranks];
+        outgoing[0] = crate::checkpoint::audit_to_words(&rows);
+        let received = self.comm.exchange(outgoing);
+        if self.part.rank != 0 {
+            return Vec::new();
+        }
+        received
+            .iter()
+            .flat_map(|words| {
+                crate::checkpoint::audit_from_words(words, self.config.citizens, self.config.days)
+                    .expect("audit rows encoded by a rank of this run decode")
+            })
+            .collect()
     }
 
     #[inline]
@@ -280,6 +360,14 @@ impl Simulation {
         }
         totals.add(&self.serial);
         self.audit.append(&mut self.serial.audit);
+        let school = std::mem::take(&mut self.school_denials_today);
+        if self.part.ranks > 1 {
+            let mut words = totals.to_words(&[school]);
+            self.comm.sum(&mut words);
+            self.totals.school_denials += totals.from_words(&words)[0];
+        } else {
+            self.totals.school_denials += school;
+        }
         totals.finish(&self.model.fine);
         let m = totals.metrics;
         let sum = |into: &mut Vec<u64>, from: &[u64]| into.iter_mut().zip(from).for_each(|(a, b)| *a += b);
@@ -341,13 +429,28 @@ impl Simulation {
         }
     }
 
+    /// Applies the day's misattributed records, each on the rank that holds
+    /// its target, in the order of their actors.
     fn apply_misattributed(&mut self, t: u32) {
-        let list = std::mem::take(&mut self.serial.misattributed);
+        let mut list = std::mem::take(&mut self.serial.misattributed);
+        if self.part.ranks > 1 {
+            let mut outgoing = vec![Vec::new(); self.part.ranks];
+            for m in &list {
+                outgoing[self.part.owner(m.target)].extend([m.target, m.actor, u32::from(m.behaviour)]);
+            }
+            list.clear();
+            for words in self.comm.exchange(outgoing) {
+                list.extend(words.chunks_exact(3).map(|w| Misattributed {
+                    target: w[0],
+                    actor: w[1],
+                    behaviour: w[2] as u16,
+                }));
+            }
+        }
         let ctx = &self.model;
-        let size = self.model.chunk_size;
         for m in &list {
-            let chunk = &mut self.chunks[m.target as usize / size];
-            let j = m.target as usize % size;
+            let (c, j) = self.locate(m.target);
+            let chunk = &mut self.chunks[c];
             if chunk.flags[j] & flag::OPTED_OUT != 0 {
                 continue; // written against someone outside the system: no record
             }
@@ -383,107 +486,220 @@ impl Simulation {
                 *s = rules.own(rules.decay(chunk.gains[j], t0, t), rules.decay(chunk.losses[j], t0, t)) as i32;
             }
         });
+        if self.part.ranks > 1 {
+            self.exchange_ghost_scores();
+        }
         let scores = &self.scores;
-        let size = self.model.chunk_size;
+        let ghosts = self.ghosts.as_ref();
+        let (size, part) = (self.model.chunk_size, self.part);
+        let score_of = |f: u32| -> i64 {
+            if part.owns(f) {
+                let at = (f - part.first) as usize;
+                i64::from(scores[at / size][at % size])
+            } else {
+                // Only partitioned runs have friends held elsewhere, and they have ghosts.
+                ghosts.map_or(0, |g| i64::from(g.scores[g.needed.partition_point(|&n| n < f)]))
+            }
+        };
         self.chunks.par_iter_mut().for_each(|chunk| {
             for j in 0..chunk.len() {
                 let friends = chunk.friends_of(j);
                 if friends.is_empty() {
                     continue;
                 }
-                let sum: i64 = friends.iter().map(|&f| i64::from(scores[f as usize / size][f as usize % size])).sum();
+                let sum: i64 = friends.iter().map(|&f| score_of(f)).sum();
                 let f = div_round_half_even(sum, friends.len() as i64);
                 chunk.friends_term[j] = f as i32;
             }
         });
     }
 
+    /// Sends the own scores of this rank's citizens to the ranks holding
+    /// their friends, and receives the scores of friends held elsewhere.
+    /// The first call works out, once, which scores go where.
+    fn exchange_ghost_scores(&mut self) {
+        if self.ghosts.is_none() {
+            self.ghosts = Some(self.find_ghosts());
+        }
+        let Some(ghosts) = self.ghosts.as_mut() else { return };
+        let (size, first) = (self.model.chunk_size, self.part.first);
+        let scores = &self.scores;
+        let outgoing = ghosts
+            .wanted
+            .iter()
+            .map(|list| {
+                list.iter().map(|&at| scores[at as usize / size][at as usize % size] as u32).collect::<Vec<u32>>()
+            })
+            .collect();
+        debug_assert!(ghosts.wanted.iter().flatten().all(|&at| at < self.part.len), "first {first}");
+        ghosts.scores.clear();
+        for words in self.comm.exchange(outgoing) {
+            ghosts.scores.extend(words.into_iter().map(|w| w as i32));
+        }
+        assert_eq!(ghosts.scores.len(), ghosts.needed.len(), "every rank sends the scores asked of it");
+    }
+
+    /// Which friends of this rank's citizens other ranks hold, and which of
+    /// this rank's citizens other ranks need. Collective.
+    fn find_ghosts(&self) -> Ghosts {
+        let part = self.part;
+        let mut needed: Vec<u32> =
+            self.chunks.par_iter().flat_map_iter(|c| c.friends.iter().copied().filter(|&f| !part.owns(f))).collect();
+        needed.par_sort_unstable();
+        needed.dedup();
+        let mut from = vec![0usize];
+        for q in 0..part.ranks {
+            let end = Partition::of(part.citizens, part.ranks, q).end();
+            from.push(needed.partition_point(|&i| i < end));
+        }
+        let outgoing = (0..part.ranks).map(|q| needed[from[q]..from[q + 1]].to_vec()).collect();
+        let wanted = self
+            .comm
+            .exchange(outgoing)
+            .into_iter()
+            .map(|list| list.into_iter().map(|i| i - part.first).collect())
+            .collect();
+        Ghosts { scores: Vec::with_capacity(needed.len()), needed, wanted }
+    }
+
     /// Step 7 for school enrolment: each child of an enrolment age is tested
-    /// against the guardian's state after step 6, computed afresh.
+    /// against the guardian's state after step 6, computed afresh. The
+    /// guardian's rank judges the guardian (and records the denial against
+    /// them); the child's rank counts the outcome.
     fn school_pass(&mut self, t: u32, k: usize, ages: &[u8]) {
         let ctx = &self.model;
-        let chunks = &self.chunks;
-        let size = self.model.chunk_size;
-        let outcomes: Vec<SchoolOutcome> = chunks
+        // (child, guardian) for this rank's children of an enrolment age, in child order.
+        let requests: Vec<(u32, u32)> = self
+            .chunks
             .par_iter()
             .flat_map_iter(|chunk| {
-                let ctx = &ctx;
                 (0..chunk.len()).filter_map(move |j| {
                     let age = ctx.age_on(chunk.age0[j], t);
                     let guardian = chunk.guardian[j];
-                    if guardian == NO_GUARDIAN || !ages.iter().any(|&a| u32::from(a) == age) {
-                        return None;
-                    }
-                    let gc = &chunks[guardian as usize / size];
-                    let g = ctx.view(gc, guardian as usize % size, t);
-                    // A guardian outside an opt-in system is never sanctioned or rewarded.
-                    let opted_out = gc.flags[guardian as usize % size] & flag::OPTED_OUT != 0;
-                    let verdict = if opted_out { Verdict::Neutral } else { ctx.verdict(k, &g) };
-                    (verdict != Verdict::Neutral).then_some(SchoolOutcome {
-                        child: chunk.first + j as u32,
-                        guardian,
-                        verdict,
-                    })
+                    (guardian != NO_GUARDIAN && ages.iter().any(|&a| u32::from(a) == age))
+                        .then_some((chunk.first + j as u32, guardian))
                 })
             })
             .collect();
-        for o in outcomes {
-            let (cc, cj) = (o.child as usize / size, o.child as usize % size);
-            let (gc, gj) = (o.guardian as usize / size, o.guardian as usize % size);
-            let child = &self.chunks[cc];
-            let age = ctx.age_on(child.age0[cj], t);
-            let slots = Self::slots(
-                &self.model.scenario.population.age_bands,
-                child.decile[cj],
-                child.flags[cj] & flag::URBAN != 0,
-                age,
-                child.region[cj],
-            );
-            let child_tracked = child.flags[cj] & flag::TRACKED != 0;
-            let acc = &mut self.serial;
-            let a = self.model.scenario.activities.len();
-            match o.verdict {
-                Verdict::Denied { wrongful, met } => {
-                    acc.denials[k] += 1;
-                    acc.wrongful_denials[k] += u32::from(wrongful);
-                    for s in slots {
-                        acc.group_denials[s * a + k] += 1;
-                        acc.group_wrongful[s * a + k] += u32::from(wrongful);
-                    }
-                    self.totals.school_denials += 1;
-                    self.chunks[cc].flags[cj] |= flag::DENIED_SCHOOL;
-                    let g = &mut self.chunks[gc];
-                    g.last_denial[gj] = t as u16;
-                    g.ever_denied[gj] |= 1 << k;
-                    let rule = ctx.rule_text(k, met, true);
-                    for (who, other, tracked) in
-                        [(o.guardian, o.child, g.flags[gj] & flag::TRACKED != 0), (o.child, o.guardian, child_tracked)]
-                    {
-                        if tracked {
-                            let mut row = AuditRow::new(who, t, AuditKind::Denial);
-                            row.activity = Some(self.model.scenario.activities[k].name.clone());
-                            row.rule = Some(format!("guardian: {rule}"));
-                            row.wrongful = Some(wrongful);
-                            row.other = Some(other);
-                            acc.audit.push(row);
-                        }
-                    }
-                }
-                Verdict::Granted { met } => {
-                    acc.grants[k] += 1;
-                    for s in slots {
-                        acc.group_grants[s * a + k] += 1;
-                    }
-                    if child_tracked {
-                        let mut row = AuditRow::new(o.child, t, AuditKind::Grant);
-                        row.activity = Some(self.model.scenario.activities[k].name.clone());
-                        row.rule = Some(format!("guardian: {}", ctx.rule_text(k, met, false)));
-                        row.other = Some(o.guardian);
-                        acc.audit.push(row);
-                    }
-                }
-                Verdict::Neutral => {}
+        let verdicts = if self.part.ranks == 1 {
+            self.judge_guardians(t, k, &requests)
+        } else {
+            self.judge_guardians_elsewhere(t, k, &requests)
+        };
+        for (&(child, guardian), verdict) in requests.iter().zip(verdicts) {
+            if verdict != Verdict::Neutral {
+                self.count_school_outcome(t, k, child, guardian, verdict);
             }
+        }
+    }
+
+    /// [`Simulation::judge_guardians`] on the ranks that hold the guardians:
+    /// the requests go to them, the verdicts come back in request order.
+    fn judge_guardians_elsewhere(&mut self, t: u32, k: usize, requests: &[(u32, u32)]) -> Vec<Verdict> {
+        let ranks = self.part.ranks;
+        let mut outgoing = vec![Vec::new(); ranks];
+        for &(child, guardian) in requests {
+            outgoing[self.part.owner(guardian)].extend([child, guardian]);
+        }
+        let asked = self.comm.exchange(outgoing);
+        let answers = asked
+            .iter()
+            .map(|words| {
+                let pairs: Vec<(u32, u32)> = words.chunks_exact(2).map(|w| (w[0], w[1])).collect();
+                self.judge_guardians(t, k, &pairs).into_iter().flat_map(Verdict::to_words).collect()
+            })
+            .collect();
+        let answered = self.comm.exchange(answers);
+        let mut at = vec![0usize; ranks];
+        requests
+            .iter()
+            .map(|&(_, guardian)| {
+                let q = self.part.owner(guardian);
+                let v = Verdict::from_words(&answered[q][at[q]..at[q] + 2]);
+                at[q] += 2;
+                v
+            })
+            .collect()
+    }
+
+    /// The verdicts of activity k on the guardians of `requests` (child,
+    /// guardian), all held here, with each denial recorded against its
+    /// guardian (last denial, ever denied, audit).
+    fn judge_guardians(&mut self, t: u32, k: usize, requests: &[(u32, u32)]) -> Vec<Verdict> {
+        let verdicts: Vec<Verdict> = requests
+            .par_iter()
+            .map(|&(_, guardian)| {
+                let (c, j) = self.locate(guardian);
+                let gc = &self.chunks[c];
+                // A guardian outside an opt-in system is never sanctioned or rewarded.
+                if gc.flags[j] & flag::OPTED_OUT != 0 {
+                    return Verdict::Neutral;
+                }
+                self.model.verdict(k, &self.model.view(gc, j, t))
+            })
+            .collect();
+        for (&(child, guardian), &verdict) in requests.iter().zip(&verdicts) {
+            let Verdict::Denied { wrongful, met } = verdict else { continue };
+            let (c, j) = self.locate(guardian);
+            let g = &mut self.chunks[c];
+            g.last_denial[j] = t as u16;
+            g.ever_denied[j] |= 1 << k;
+            if g.flags[j] & flag::TRACKED != 0 {
+                let mut row = AuditRow::new(guardian, t, AuditKind::Denial);
+                row.activity = Some(self.model.scenario.activities[k].name.clone());
+                row.rule = Some(format!("guardian: {}", self.model.rule_text(k, met, true)));
+                row.wrongful = Some(wrongful);
+                row.other = Some(child);
+                self.serial.audit.push(row);
+            }
+        }
+        verdicts
+    }
+
+    /// Counts a school denial or grant against the child (held here).
+    fn count_school_outcome(&mut self, t: u32, k: usize, child: u32, guardian: u32, verdict: Verdict) {
+        let ctx = &self.model;
+        let (cc, cj) = self.locate(child);
+        let c = &mut self.chunks[cc];
+        let age = ctx.age_on(c.age0[cj], t);
+        let slots = Self::slots(
+            &ctx.scenario.population.age_bands,
+            c.decile[cj],
+            c.flags[cj] & flag::URBAN != 0,
+            age,
+            c.region[cj],
+        );
+        let tracked = c.flags[cj] & flag::TRACKED != 0;
+        let acc = &mut self.serial;
+        let a = ctx.scenario.activities.len();
+        let mut row = AuditRow::new(child, t, AuditKind::Denial);
+        row.activity = Some(ctx.scenario.activities[k].name.clone());
+        row.other = Some(guardian);
+        match verdict {
+            Verdict::Denied { wrongful, met } => {
+                acc.denials[k] += 1;
+                acc.wrongful_denials[k] += u32::from(wrongful);
+                for s in slots {
+                    acc.group_denials[s * a + k] += 1;
+                    acc.group_wrongful[s * a + k] += u32::from(wrongful);
+                }
+                self.school_denials_today += 1;
+                c.flags[cj] |= flag::DENIED_SCHOOL;
+                row.rule = Some(format!("guardian: {}", ctx.rule_text(k, met, true)));
+                row.wrongful = Some(wrongful);
+            }
+            Verdict::Granted { met } => {
+                acc.grants[k] += 1;
+                for s in slots {
+                    acc.group_grants[s * a + k] += 1;
+                }
+                row.kind = AuditKind::Grant;
+                row.rule = Some(format!("guardian: {}", ctx.rule_text(k, met, false)));
+            }
+            Verdict::Neutral => return,
+        }
+        if tracked {
+            acc.audit.push(row);
         }
     }
 
@@ -500,6 +716,7 @@ impl Simulation {
     }
 
     /// Per-run figures by income decile, urban/rural, age band and region.
+    /// Collective.
     pub fn groups(&self) -> Vec<GroupRow> {
         let s = &self.model.scenario;
         let a = s.activities.len();
@@ -519,6 +736,13 @@ impl Simulation {
                     }
                 }
             }
+        }
+        if self.part.ranks > 1 {
+            let mut words = citizens;
+            words.append(&mut unique);
+            self.comm.sum(&mut words);
+            unique = words.split_off(self.group_slots);
+            citizens = words;
         }
         let bands = &s.population.age_bands;
         let mut labels: Vec<(GroupDimension, String)> = Vec::with_capacity(self.group_slots);
@@ -549,14 +773,16 @@ impl Simulation {
         rows
     }
 
-    /// The final state of every `every`-th citizen (every citizen for 1).
+    /// The final state of every `every`-th citizen (every citizen for 1)
+    /// that this rank holds.
     pub fn citizens(&self, every: u32) -> impl Iterator<Item = CitizenRow> + '_ {
         let every = every.max(1);
         let t = self.day.saturating_sub(1);
         let ctx = &self.model;
-        (0..self.config.citizens).step_by(every as usize).map(move |i| {
-            let c = &self.chunks[i as usize / self.model.chunk_size];
-            let j = i as usize % self.model.chunk_size;
+        let first = self.part.first.div_ceil(every).saturating_mul(every);
+        (first..self.part.end()).step_by(every as usize).map(move |i| {
+            let (c, j) = self.locate(i);
+            let c = &self.chunks[c];
             let v = ctx.view(c, j, t);
             let s = &self.model.scenario;
             CitizenRow {
@@ -590,20 +816,22 @@ impl Simulation {
         })
     }
 
-    /// The friends of citizen `i` (global indices, ascending, no repeats).
+    /// The friends of citizen `i`, who must be held by this rank (global
+    /// indices, ascending, no repeats).
     pub fn friends_of(&self, i: u32) -> &[u32] {
-        let size = self.model.chunk_size;
-        self.chunks[i as usize / size].friends_of(i as usize % size)
+        let (c, j) = self.locate(i);
+        self.chunks[c].friends_of(j)
     }
 
-    /// Total friend links stored (each undirected link counted twice).
+    /// Friend links stored by this rank (each undirected link counted twice
+    /// over the whole run).
     pub fn friend_links(&self) -> u64 {
         self.chunks.iter().map(|c| c.friends.len() as u64).sum()
     }
 
-    /// Bytes held by the state columns and friend links.
+    /// Bytes held by this rank's state columns and friend links.
     pub fn state_bytes(&self) -> u64 {
-        u64::from(self.config.citizens) * state::BYTES_PER_CITIZEN + self.friend_links() * state::BYTES_PER_LINK
+        u64::from(self.part.len) * state::BYTES_PER_CITIZEN + self.friend_links() * state::BYTES_PER_LINK
     }
 }
 
@@ -660,11 +888,23 @@ enum Verdict {
     },
 }
 
-#[derive(Debug, Clone, Copy)]
-struct SchoolOutcome {
-    child: u32,
-    guardian: u32,
-    verdict: Verdict,
+impl Verdict {
+    /// Two words for the exchange between ranks: kind and wrongful, met.
+    fn to_words(self) -> [u32; 2] {
+        match self {
+            Verdict::Neutral => [0, 0],
+            Verdict::Denied { wrongful, met } => [1 | u32::from(wrongful) << 1, met],
+            Verdict::Granted { met } => [4, met],
+        }
+    }
+
+    fn from_words(w: &[u32]) -> Verdict {
+        match w[0] {
+            0 => Verdict::Neutral,
+            4 => Verdict::Granted { met: w[1] },
+            code => Verdict::Denied { wrongful: code & 2 != 0, met: w[1] },
+        }
+    }
 }
 
 /// What the passes read and never write: the scenario and what is derived
