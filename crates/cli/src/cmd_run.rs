@@ -2,6 +2,7 @@
 //! directory; checkpoints while it goes, a checkpoint and a clean stop on
 //! Ctrl-C or SIGTERM, and `--resume` from the last checkpoint.
 
+use crate::distributed::Ranks;
 use crate::error::{bad_input, Blame, CliError};
 use crate::interrupt;
 use crate::report;
@@ -87,6 +88,11 @@ pub struct RunArgs {
     /// shorter than that writes no checkpoint unless interrupted.
     #[arg(long, value_name = "EVERY", default_value = "5m", value_parser = parse_every)]
     pub checkpoint_every: Every,
+    /// Run as one rank of an MPI job: `mpirun -n K scorelab run ... --mpi`
+    /// splits the citizens over K processes (needs a build with the `mpi`
+    /// feature; docs/DISTRIBUTED.md). The output is the same as without.
+    #[arg(long)]
+    pub mpi: bool,
 }
 
 /// When periodic checkpoints are written.
@@ -169,24 +175,25 @@ pub struct Plan {
 }
 
 pub fn run(args: RunArgs) -> Result<(), CliError> {
-    let (plan, resume) = match &args.resume {
-        Some(dir) => {
-            let (plan, checkpoint) = plan_resume(&args, dir)?;
-            (plan, Some(checkpoint))
-        }
-        None => (plan_new(&args)?, None),
-    };
-    check_memory(&plan.scenario, plan.config.citizens)?;
-    check_disk(&plan, args.checkpoint_every, resume.is_some())?;
+    let ranks = if args.mpi { Ranks::mpi()? } else { Ranks::single() };
+    // Every rank reads the same input; rank 0 reports what is wrong with it.
+    let (plan, resume) = prepare(&args, &ranks).map_err(|e| match e {
+        CliError::Input(_) if !ranks.is_root() => CliError::Silent(e.exit_code()),
+        e => e,
+    })?;
     let options = Options {
         force: args.force,
         baseline: args.baseline.as_deref(),
-        quiet: args.quiet || args.json,
+        quiet: args.quiet || args.json || !ranks.is_root(),
         checkpoint_every: args.checkpoint_every,
         stop: Some(interrupt::install()),
         resume,
+        ranks: ranks.clone(),
     };
     let summary = execute(&plan, options)?;
+    if !ranks.is_root() {
+        return Ok(());
+    }
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&summary).failed()?);
     } else {
@@ -200,6 +207,31 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The plan of a new or resumed run and this rank's checkpoint, with the
+/// memory and disk it needs checked.
+fn prepare(args: &RunArgs, ranks: &Ranks) -> Result<(Plan, Option<Checkpoint>), CliError> {
+    let (plan, resume) = match &args.resume {
+        Some(dir) => {
+            let (plan, checkpoint) = plan_resume(args, dir, ranks)?;
+            (plan, Some(checkpoint))
+        }
+        None => (plan_new(args)?, None),
+    };
+    if plan.config.citizens < ranks.count() as u32 {
+        return Err(bad_input(format!(
+            "{} citizens over {} ranks: every rank needs at least one citizen; launch at most {} ranks",
+            plan.config.citizens,
+            ranks.count(),
+            plan.config.citizens
+        )));
+    }
+    check_memory(&plan.scenario, plan.config.citizens, ranks.count())?;
+    if ranks.is_root() {
+        check_disk(&plan, args.checkpoint_every, resume.is_some())?;
+    }
+    Ok((plan, resume))
 }
 
 /// The plan of a new run, from the arguments and their defaults (also
@@ -245,8 +277,8 @@ fn threads(args: &RunArgs) -> Result<usize, CliError> {
 
 /// The plan of a resumed run: everything from the checkpoint in `dir`,
 /// checked against whatever the arguments also name.
-fn plan_resume(args: &RunArgs, dir: &Path) -> Result<(Plan, Checkpoint), CliError> {
-    let checkpoint = scorelab_store::open_checkpoint(dir).input()?;
+fn plan_resume(args: &RunArgs, dir: &Path, ranks: &Ranks) -> Result<(Plan, Checkpoint), CliError> {
+    let checkpoint = scorelab_store::open_checkpoint_part(dir, ranks.rank(), ranks.count()).input()?;
     let header = checkpoint.header();
     let path = checkpoint.path().display().to_string();
     let scenario = scorelab_scenario::parse_str(&header.scenario_toml, &path).map_err(|e| {
@@ -288,7 +320,7 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> Result<(Plan, Checkpoint), CliErro
             differs.join(", ")
         )));
     }
-    if header.producer != producer() {
+    if header.producer != producer() && ranks.is_root() {
         eprintln!(
             "warning: the checkpoint was written by {}, and this is {}: the resumed run may differ from an uninterrupted run of either",
             header.producer,
@@ -310,15 +342,18 @@ fn producer() -> String {
     format!("scorelab {} ({})", env!("CARGO_PKG_VERSION"), env!("SCORELAB_GIT_COMMIT"))
 }
 
-/// Refuses, before any work, a size that cannot fit in memory.
-fn check_memory(scenario: &Scenario, citizens: u32) -> Result<(), CliError> {
-    let need = estimate_memory(scenario, citizens);
+/// Refuses, before any work, a size that cannot fit in memory: a rank's
+/// share when the run is split over `ranks` (each rank checks its own
+/// machine; ranks sharing a machine each count the memory free to all).
+fn check_memory(scenario: &Scenario, citizens: u32, ranks: usize) -> Result<(), CliError> {
+    let share = citizens.div_ceil(ranks as u32);
+    let need = estimate_memory(scenario, share);
     let Some(have) = sys::available_memory_bytes() else {
         return Ok(());
     };
     if need > have {
         // The largest population that would fit, by bisection on the estimate.
-        let (mut lo, mut hi) = (0u32, citizens);
+        let (mut lo, mut hi) = (0u32, share);
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
             if estimate_memory(scenario, mid) <= have {
@@ -327,8 +362,9 @@ fn check_memory(scenario: &Scenario, citizens: u32) -> Result<(), CliError> {
                 hi = mid - 1;
             }
         }
+        let per = if ranks > 1 { format!(" (each of the {ranks} ranks holds {share})") } else { String::new() };
         return Err(bad_input(format!(
-            "{citizens} citizens need about {} of memory and {} is available; at most about {lo} citizens fit on this machine (use --citizens, or run across machines)",
+            "{citizens} citizens{per} need about {} of memory and {} is available; at most about {lo} citizens fit on this machine per rank (use --citizens, or run across machines: docs/DISTRIBUTED.md)",
             sys::human_bytes(need),
             sys::human_bytes(have)
         )));
@@ -400,23 +436,44 @@ pub struct Options<'a> {
     pub stop: Option<&'a AtomicBool>,
     /// The checkpoint to continue from (the plan's output folder holds it).
     pub resume: Option<Checkpoint>,
+    /// The ranks of the run (one process unless launched with `--mpi`).
+    pub ranks: Ranks,
 }
 
 /// Runs (or resumes) a plan into its output folder and returns the summary.
+///
+/// Over several ranks every rank runs this, in step: rank 0 prepares the
+/// folder and writes the shared files, each rank writes its part of the
+/// citizens and of each checkpoint, and after every step that can fail the
+/// ranks agree ([`Ranks::agree`]) so that all go on or all stop.
 pub fn execute(plan: &Plan, options: Options<'_>) -> Result<Summary, CliError> {
     let started = Instant::now();
+    let ranks = &options.ranks;
+    let (root, split) = (ranks.is_root(), ranks.count() > 1);
     let resuming = options.resume.is_some();
     let info = options.resume.as_ref().and_then(Checkpoint::info);
     let started_unix = info.map_or_else(now_unix, |i| i.started_unix);
     let elapsed_before = info.map_or(0.0, |i| i.elapsed_seconds);
-    let writer =
-        if resuming { RunWriter::resume(&plan.out) } else { RunWriter::create(&plan.out, options.force) }.input()?;
+    // Rank 0 prepares the folder; the others join it once it is ready.
+    let prepared = ranks.agree(if !root {
+        Ok(None)
+    } else if resuming {
+        RunWriter::resume(&plan.out).input().map(Some)
+    } else {
+        RunWriter::create(&plan.out, options.force).input().map(Some)
+    })?;
+    let writer = ranks.agree(match prepared {
+        Some(writer) => Ok(writer),
+        None => RunWriter::join(&plan.out, ranks.rank()).input(),
+    })?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(plan.threads).build().failed()?;
     let cfg = &plan.config;
     let stop_requested = || options.stop.is_some_and(|s| s.load(Ordering::SeqCst));
     let first_day = options.resume.as_ref().map_or(0, |c| c.header().day);
     let progress = Progress { day: first_day, days: cfg.days, citizens: u64::from(cfg.citizens), started_unix };
-    writer.write_progress(&progress).failed()?;
+    if root {
+        writer.write_progress(&progress).failed()?;
+    }
 
     let producer = producer();
     let checkpoint_info = CheckpointInfo {
@@ -431,33 +488,60 @@ pub fn execute(plan: &Plan, options: Options<'_>) -> Result<Summary, CliError> {
         git_commit: env!("SCORELAB_GIT_COMMIT").to_string(),
         started_unix,
         elapsed_seconds: 0.0,
+        ranks: ranks.count() as u32,
     };
-    let save = |sim: &Simulation, days: &[DayMetrics]| -> Result<u64, StoreError> {
+    // Collective over ranks: each writes its part, rank 0 commits.
+    let save = |sim: &Simulation, days: &[DayMetrics]| -> Result<u64, CliError> {
         let info = CheckpointInfo {
             elapsed_seconds: elapsed_before + started.elapsed().as_secs_f64(),
             ..checkpoint_info.clone()
         };
-        let bytes = writer.write_checkpoint(sim, days, &producer, &plan.scenario_toml, &info)?;
-        // A hint only: the checkpoint is what counts.
-        let _ = writer.write_progress(&Progress { day: sim.day(), ..progress });
+        let bytes = if split {
+            let part = writer.write_checkpoint_part(sim, days, &producer, &plan.scenario_toml).failed();
+            let mut bytes = [*part.as_ref().unwrap_or(&0)];
+            ranks.agree(part)?;
+            ranks.sum(&mut bytes);
+            let commit = if root {
+                writer.commit_checkpoint(&CheckpointInfo { bytes: bytes[0], day: sim.day(), ..info }).failed()
+            } else {
+                Ok(())
+            };
+            ranks.agree(commit)?;
+            // Older parts are only space now; one left behind is removed with the run's checkpoint.
+            let _ = writer.prune_checkpoint_parts(ranks.rank(), sim.day());
+            bytes[0]
+        } else {
+            writer.write_checkpoint(sim, days, &producer, &plan.scenario_toml, &info).failed()?
+        };
+        if root {
+            // A hint only: the checkpoint is what counts.
+            let _ = writer.write_progress(&Progress { day: sim.day(), ..progress });
+        }
         Ok(bytes)
     };
+    let checkpoint_name = if split {
+        format!("{} ({} parts)", plan.out.join(checkpoint_files::JSON).display(), ranks.count())
+    } else {
+        plan.out.join(checkpoint_files::BIN).display().to_string()
+    };
+    let launch = if split { format!("mpirun -n {} scorelab", ranks.count()) } else { "scorelab".to_string() };
+    let mpi_flag = if split { " --mpi" } else { "" };
     // Stops the run after a signal: a checkpoint, then the message.
     let interrupted = |sim: &Simulation, days: &[DayMetrics]| -> CliError {
         match save(sim, days) {
             Ok(bytes) => CliError::Interrupted(anyhow::anyhow!(
-                "interrupted after day {} of {}: checkpoint written to {} ({}); resume with `scorelab run --resume {}`",
+                "interrupted after day {} of {}: checkpoint written to {checkpoint_name} ({}); resume with `{launch} run --resume {}{mpi_flag}`",
                 sim.day(),
                 cfg.days,
-                plan.out.join(checkpoint_files::BIN).display(),
                 sys::human_bytes(bytes),
                 plan.out.display()
             )),
-            Err(e) => CliError::Failed(anyhow::Error::new(e).context(format!(
-                "interrupted after day {} of {}, but the checkpoint could not be written",
+            Err(CliError::Silent(code)) => CliError::Silent(code),
+            Err(e) => CliError::Failed(anyhow::anyhow!(
+                "interrupted after day {} of {}, but the checkpoint could not be written: {e}",
                 sim.day(),
                 cfg.days
-            ))),
+            )),
         }
     };
 
@@ -466,11 +550,13 @@ pub fn execute(plan: &Plan, options: Options<'_>) -> Result<Summary, CliError> {
     let (mut sim, mut days) = match options.resume {
         Some(checkpoint) => {
             spinner.set_message(format!("reading the checkpoint of day {first_day}"));
-            pool.install(|| checkpoint.restore(&plan.scenario)).input()?
+            let comm = ranks.comm.clone();
+            ranks.agree(pool.install(|| checkpoint.restore_part(&plan.scenario, comm)).input())?
         }
         None => {
             spinner.set_message(format!("generating {} citizens and their friends", cfg.citizens));
-            let sim = pool.install(|| Simulation::new(&plan.scenario, cfg.clone())).input()?;
+            let comm = ranks.comm.clone();
+            let sim = pool.install(|| Simulation::new_part(&plan.scenario, cfg.clone(), comm)).input()?;
             (sim, Vec::with_capacity(cfg.days as usize))
         }
     };
@@ -482,8 +568,17 @@ pub fn execute(plan: &Plan, options: Options<'_>) -> Result<Summary, CliError> {
     let mut last_checkpoint = Instant::now();
     let mut progress_warned = false;
     let loop_start = Instant::now();
+    // Whether any rank was asked to stop, and whether rank 0's clock says a
+    // checkpoint is due: decided together, so that every rank does the same.
+    let decide = |done: u32, since: Duration| -> (bool, bool) {
+        let due = root && options.checkpoint_every.due(done, since);
+        let mut flags = [u64::from(stop_requested()), u64::from(due)];
+        ranks.sum(&mut flags);
+        (flags[0] > 0, flags[1] > 0)
+    };
+    let mut stop = decide(first_day, Duration::ZERO).0;
     while !sim.is_done() {
-        if stop_requested() {
+        if stop {
             bar.finish_and_clear();
             return Err(interrupted(&sim, &days));
         }
@@ -493,20 +588,27 @@ pub fn execute(plan: &Plan, options: Options<'_>) -> Result<Summary, CliError> {
         let rate = f64::from(cfg.citizens) * f64::from(done - first_day) / loop_start.elapsed().as_secs_f64().max(1e-9);
         bar.set_position(u64::from(done));
         bar.set_message(format!("{} citizen-days/s", report::si(rate)));
-        if !sim.is_done() && !stop_requested() && options.checkpoint_every.due(done, last_checkpoint.elapsed()) {
+        let (stop_now, due) = decide(done, last_checkpoint.elapsed());
+        stop = stop_now;
+        if !sim.is_done() && !stop && due {
             bar.set_message("writing a checkpoint");
-            if let Err(e) = save(&sim, &days) {
-                // The run goes on: it may still finish and write its files.
-                bar.suspend(|| {
-                    eprintln!(
-                        "warning: could not write the checkpoint after day {done}: {e}\n  the run goes on; until a checkpoint is written, a crash loses the work since the last one"
-                    )
-                });
+            match save(&sim, &days) {
+                Ok(_) => {}
+                // Another rank could not write its part: it said why; the run goes on.
+                Err(CliError::Silent(_)) => {}
+                Err(e) => {
+                    // The run goes on: it may still finish and write its files.
+                    bar.suspend(|| {
+                        eprintln!(
+                            "warning: could not write the checkpoint after day {done}: {e}\n  the run goes on; until a checkpoint is written, a crash loses the work since the last one"
+                        )
+                    });
+                }
             }
             last_checkpoint = Instant::now();
             last_progress = Instant::now();
         }
-        if last_progress.elapsed() > Duration::from_secs(1) {
+        if root && last_progress.elapsed() > Duration::from_secs(1) {
             // Only a hint for readers: a failure (a full disk) must not
             // stop hours of work that may still be written once space is freed.
             if let Err(e) = writer.write_progress(&Progress { day: done, ..progress }) {
@@ -519,7 +621,7 @@ pub fn execute(plan: &Plan, options: Options<'_>) -> Result<Summary, CliError> {
         }
     }
     bar.finish_and_clear();
-    if stop_requested() {
+    if stop {
         return Err(interrupted(&sim, &days));
     }
 
@@ -532,14 +634,20 @@ pub fn execute(plan: &Plan, options: Options<'_>) -> Result<Summary, CliError> {
         let e = anyhow::Error::new(e);
         CliError::Failed(match day {
             Some(day) => e.context(format!(
-                "the run's files could not be written; its checkpoint after day {day} is kept: once the problem is fixed, resume with `scorelab run --resume {}`",
+                "the run's files could not be written; its checkpoint after day {day} is kept: once the problem is fixed, resume with `{launch} run --resume {}{mpi_flag}`",
                 plan.out.display()
             )),
             None => e.context("the run's files could not be written (the run is incomplete: it has no manifest.json)"),
         })
     };
+    // Rank 0's shared files: the others have nothing to write.
+    let on_root = |write: &dyn Fn() -> Result<(), StoreError>| -> Result<(), CliError> {
+        ranks.agree(if root { write().map_err(write_failed) } else { Ok(()) })
+    };
     let check_stop = |sim: &Simulation, days: &[DayMetrics]| -> Result<(), CliError> {
-        if stop_requested() {
+        let mut flag = [u64::from(stop_requested())];
+        ranks.sum(&mut flag);
+        if flag[0] > 0 {
             writing.finish_and_clear();
             return Err(interrupted(sim, days));
         }
@@ -547,23 +655,36 @@ pub fn execute(plan: &Plan, options: Options<'_>) -> Result<Summary, CliError> {
     };
     let scenario = sim.scenario().clone();
     let spec = sim.histogram_spec();
-    writer.write_daily(&scenario, spec, &days).map_err(write_failed)?;
+    on_root(&|| writer.write_daily(&scenario, spec, &days))?;
     check_stop(&sim, &days)?;
-    writer.write_groups(&pool.install(|| sim.groups())).map_err(write_failed)?;
+    let groups = pool.install(|| sim.groups());
+    on_root(&|| writer.write_groups(&groups))?;
     check_stop(&sim, &days)?;
     let every = if cfg.citizens > CITIZENS_FILE_LIMIT { cfg.citizens.div_ceil(CITIZENS_FILE_LIMIT) } else { 1 };
-    writer.write_citizens(&scenario, sim.citizens(every)).map_err(write_failed)?;
+    let citizens = if split {
+        let activities: Vec<String> = scenario.activities.iter().map(|a| a.name.clone()).collect();
+        writer.write_citizens_part(ranks.rank(), &activities, sim.citizens(every))
+    } else {
+        writer.write_citizens(&scenario, sim.citizens(every))
+    };
+    ranks.agree(citizens.map_err(write_failed))?;
     check_stop(&sim, &days)?;
     let totals = sim.totals();
     let last = days.last().ok_or_else(|| bad_input("the run has no days"))?.clone();
-    writer.write_audit(&sim.take_audit()).map_err(write_failed)?;
+    let audit = sim.take_audit();
+    on_root(&|| writer.write_audit(&audit))?;
     let mut summary = Summary::build(&scenario, cfg.seed, &totals, &last);
-    let baseline_dir = find_baseline(plan, options.baseline)?;
+    let baseline_dir = ranks.agree(if root { find_baseline(plan, options.baseline) } else { Ok(None) })?;
     if let Some(dir) = &baseline_dir {
         let base = RunDir::open(dir).input()?.read_summary().input()?;
         summary = summary.with_chilling(&base, &dir.display().to_string());
     }
-    writer.write_summary(&summary).map_err(write_failed)?;
+    on_root(&|| writer.write_summary(&summary))?;
+    if !root {
+        // Rank 0 writes the manifest once every part is in place.
+        ranks.agree(Ok(()))?;
+        return Ok(summary);
+    }
     let manifest = Manifest {
         format_version: scorelab_store::FORMAT_VERSION,
         scorelab_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -574,7 +695,7 @@ pub fn execute(plan: &Plan, options: Options<'_>) -> Result<Summary, CliError> {
         citizens: u64::from(cfg.citizens),
         days: cfg.days,
         threads: plan.threads,
-        ranks: 1,
+        ranks: ranks.count(),
         tracked: cfg.tracked.clone(),
         histogram: spec,
         histogram_bin_points: scorelab_engine::HISTOGRAM_BIN_POINTS,
@@ -589,7 +710,7 @@ pub fn execute(plan: &Plan, options: Options<'_>) -> Result<Summary, CliError> {
         status: RunStatus::Complete,
         baseline: baseline_dir.map(|d| d.display().to_string()),
     };
-    writer.finish(&manifest).map_err(write_failed)?;
+    ranks.agree(writer.finish(&manifest).map(|_| ()).map_err(write_failed))?;
     writing.finish_and_clear();
     Ok(summary)
 }

@@ -15,6 +15,7 @@
 //! same command keeps the complete runs and redoes the others.
 
 use crate::cmd_run::{self, parse_count, Every, Options, RunArgs};
+use crate::distributed::Ranks;
 use crate::error::{bad_input, Blame, CliError};
 use crate::stats::{self, Interval};
 use crate::{interrupt, sys};
@@ -326,6 +327,7 @@ impl SweepPlan {
             quiet: true,
             resume: None,
             checkpoint_every: Every::Off,
+            mpi: false,
         }
     }
 
@@ -641,6 +643,7 @@ fn execute_runs(plan: &SweepPlan, pending: &[(usize, u32)], quiet: bool) -> Resu
                         checkpoint_every: Every::Off,
                         stop: Some(stop),
                         resume: None,
+                        ranks: Ranks::single(),
                     };
                     cmd_run::execute(&run, options)
                 });
@@ -652,7 +655,7 @@ fn execute_runs(plan: &SweepPlan, pending: &[(usize, u32)], quiet: bool) -> Resu
                     }
                     Err(e) => {
                         let e = match e {
-                            CliError::Interrupted(_) => e,
+                            CliError::Interrupted(_) | CliError::Silent(_) => e,
                             CliError::Input(e) => CliError::Input(e.context(format!("run {}", dir.display()))),
                             CliError::Failed(e) => CliError::Failed(e.context(format!("run {}", dir.display()))),
                         };

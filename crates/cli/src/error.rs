@@ -1,6 +1,7 @@
 //! The CLI's error: whose fault it is decides the exit code.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 /// Exit code for a run that failed (resources, I/O, a bug).
 pub const EXIT_FAILED: u8 = 1;
@@ -16,6 +17,30 @@ pub enum CliError {
     Failed(anyhow::Error),
     /// A signal stopped the work (after writing a checkpoint): exit 130.
     Interrupted(anyhow::Error),
+    /// A rank of a run over several ranks stops because another failed,
+    /// or with an input error every rank has and rank 0 reports: nothing
+    /// to print, only the exit code.
+    Silent(u8),
+}
+
+/// This process's rank and the run's ranks, when it is part of an MPI job.
+static RANK: OnceLock<(usize, usize)> = OnceLock::new();
+
+/// Records that this process is rank `rank` of `ranks` (for [`report`]).
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+pub fn set_rank(rank: usize, ranks: usize) {
+    let _ = RANK.set((rank, ranks));
+}
+
+/// Prints an error on standard error; in a run over several ranks, with
+/// the rank that met it (an input error every rank meets alike is made
+/// [`CliError::Silent`] on all but rank 0 before it gets here).
+pub fn report(e: &CliError) {
+    match (e, RANK.get()) {
+        (CliError::Silent(_), _) => {}
+        (_, None | Some((0, _))) => eprintln!("error: {e}"),
+        (_, Some((rank, ranks))) => eprintln!("error (rank {rank} of {ranks}): {e}"),
+    }
 }
 
 impl CliError {
@@ -24,6 +49,7 @@ impl CliError {
             CliError::Input(_) => EXIT_BAD_INPUT,
             CliError::Failed(_) => EXIT_FAILED,
             CliError::Interrupted(_) => crate::interrupt::EXIT_INTERRUPTED,
+            CliError::Silent(code) => *code,
         }
     }
 }
@@ -32,6 +58,7 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let e = match self {
             CliError::Input(e) | CliError::Failed(e) | CliError::Interrupted(e) => e,
+            CliError::Silent(code) => return write!(f, "stopped with exit code {code}"),
         };
         write!(f, "{e}")?;
         let shown = e.to_string();

@@ -21,6 +21,7 @@ mod cmd_run;
 mod cmd_scenarios;
 mod cmd_serve;
 mod cmd_sweep;
+mod distributed;
 mod error;
 mod interrupt;
 mod out;
@@ -131,7 +132,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            error::report(&e);
             ExitCode::from(e.exit_code())
         }
     }

@@ -14,16 +14,16 @@
 //! [`Mpi::gather_bytes_to_root`] (each rank's rows to rank 0),
 //! [`Mpi::barrier`] and [`Mpi::abort`] (one rank's error stops the job).
 //!
-//! Threads: MPI is initialised at thread level `Funneled`. Rayon threads
-//! compute, and only the thread that called [`Mpi::init`] may call a
-//! collective; one called from another thread panics before it reaches
-//! MPI. Every collective must be called by every rank, in the same order.
+//! Threads: MPI is initialised at thread level `Serialized`. Rayon threads
+//! compute; the collectives are called by whichever thread runs the day
+//! (the CLI steps the run inside its rayon pool, so that is a pool thread,
+//! not always the one that called [`Mpi::init`]), one call at a time,
+//! never two at once. Every collective must be called by every rank, in
+//! the same order.
 //!
 //! Sizes: MPI counts and displacements are `i32`, so a buffer too large for
 //! one call is moved in several rounds of at most `i32::MAX / ranks`
 //! elements per pair of ranks; all ranks agree on the number of rounds.
-
-use std::thread::{self, ThreadId};
 
 use mpi::collective::SystemOperation;
 use mpi::datatype::{Partition, PartitionMut};
@@ -37,9 +37,9 @@ pub use mpi::Threading;
 
 pub mod check;
 
-/// The thread level a run needs: rayon threads compute, the main thread
-/// alone calls MPI.
-pub const REQUIRED_THREADING: Threading = Threading::Funneled;
+/// The thread level a run needs: rayon threads compute, one thread at a
+/// time calls MPI.
+pub const REQUIRED_THREADING: Threading = Threading::Serialized;
 
 /// Why MPI could not start.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +54,7 @@ pub enum MpiError {
     /// The library's thread support is below [`REQUIRED_THREADING`].
     #[error(
         "the MPI library gives thread level {provided:?} but scorelab needs at least {required:?} \
-         (rayon threads compute while the main thread calls MPI)"
+         (rayon threads compute while one thread at a time calls MPI)"
     )]
     ThreadLevel {
         /// What the library gave.
@@ -76,9 +76,6 @@ pub struct Mpi {
     rank: usize,
     ranks: usize,
     threading: Threading,
-    /// The thread that initialised MPI, the only one that may call it
-    /// (below `Multiple`).
-    main: ThreadId,
 }
 
 impl std::fmt::Debug for Mpi {
@@ -88,8 +85,7 @@ impl std::fmt::Debug for Mpi {
 }
 
 impl Mpi {
-    /// Initialises MPI at thread level [`REQUIRED_THREADING`] on the calling
-    /// thread, which becomes the only one allowed to call MPI. Outside
+    /// Initialises MPI at thread level [`REQUIRED_THREADING`]. Outside
     /// `mpirun`, Open MPI starts a one-rank job (a singleton).
     pub fn init() -> Result<Mpi, MpiError> {
         if mpi::is_initialized() {
@@ -108,7 +104,7 @@ impl Mpi {
         let world = universe.world();
         let rank = usize::try_from(world.rank()).map_err(|_| MpiError::InitFailed)?;
         let ranks = usize::try_from(world.size()).map_err(|_| MpiError::InitFailed)?;
-        Ok(Mpi { universe, rank, ranks, threading, main: thread::current().id() })
+        Ok(Mpi { universe, rank, ranks, threading })
     }
 
     /// The thread level the library gave (at least [`REQUIRED_THREADING`]).
@@ -118,13 +114,11 @@ impl Mpi {
 
     /// The name of the node this rank runs on, for logs.
     pub fn processor_name(&self) -> String {
-        self.funnel();
         mpi::environment::processor_name().unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// The MPI library's version string, for logs.
     pub fn library_version(&self) -> String {
-        self.funnel();
         mpi::environment::library_version().unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
@@ -151,21 +145,8 @@ impl Mpi {
         self.gather_bytes_in_rounds(bytes, self.round_limit())
     }
 
-    /// Panics unless called from the thread allowed to call MPI.
-    fn funnel(&self) {
-        if self.threading < Threading::Multiple {
-            assert!(
-                thread::current().id() == self.main,
-                "scorelab-mpi: an MPI call from a thread other than the one that called Mpi::init \
-                 (MPI thread level {:?})",
-                self.threading
-            );
-        }
-    }
-
-    /// The world communicator, checking the calling thread.
+    /// The world communicator.
     fn world(&self) -> SimpleCommunicator {
-        self.funnel();
         self.universe.world()
     }
 

@@ -7,6 +7,13 @@
 //! whole. The binary is the authority; the JSON is a convenience and may
 //! lag it by one checkpoint after a crash between the two renames. Both
 //! are removed once the run's manifest is written.
+//!
+//! A run over several ranks (docs/DISTRIBUTED.md) checkpoints in two
+//! phases: every rank writes its part, `checkpoint-<day>.rank-<r>.bin`;
+//! once all have, rank 0 writes `checkpoint.json` naming the day, which
+//! commits it; only then does each rank remove its parts of earlier days.
+//! There `checkpoint.json` is the authority: a crash at any point leaves
+//! one whole, committed checkpoint.
 
 use std::fs::{self, File};
 use std::io::{self, BufReader};
@@ -20,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::atomic::{remove_if_exists, tmp_path, write_atomic, write_json_atomic};
 use crate::error::StoreError;
 use crate::manifest::files;
-use crate::writer::RunWriter;
+use crate::writer::{remove_matching, RunWriter};
 
 /// File names of a checkpoint inside a run directory.
 pub mod checkpoint_files {
@@ -28,6 +35,21 @@ pub mod checkpoint_files {
     pub const BIN: &str = "checkpoint.bin";
     /// What the checkpoint is: [`super::CheckpointInfo`].
     pub const JSON: &str = "checkpoint.json";
+
+    /// Rank r's part of the checkpoint after `day` days of a run over
+    /// several ranks.
+    pub fn part(day: u32, rank: usize) -> String {
+        format!("checkpoint-{day:05}.rank-{rank:04}.bin")
+    }
+
+    /// Whether `name` is a part of a checkpoint (or a half-written one).
+    pub fn is_part(name: &str) -> bool {
+        name.strip_prefix("checkpoint-").is_some_and(|rest| rest.contains(".rank-") && rest.contains(".bin"))
+    }
+}
+
+fn one_rank() -> u32 {
+    1
 }
 
 /// `checkpoint.json`: which run a checkpoint belongs to and how far it got.
@@ -55,6 +77,10 @@ pub struct CheckpointInfo {
     pub started_unix: u64,
     /// Wall-clock seconds spent on the run so far, over all its sessions.
     pub elapsed_seconds: f64,
+    /// Ranks of the run (1 without MPI): a checkpoint of a run over K ranks
+    /// is K parts, resumed by K ranks.
+    #[serde(default = "one_rank")]
+    pub ranks: u32,
 }
 
 /// A checkpoint opened for reading: its description (when `checkpoint.json`
@@ -93,6 +119,17 @@ impl Checkpoint {
         let path = self.path;
         self.reader.restore(scenario).map_err(|e| checkpoint_error("read", &path, e))
     }
+
+    /// [`Checkpoint::restore`] of this rank's part of a run over several
+    /// ranks. Collective.
+    pub fn restore_part(
+        self,
+        scenario: &scorelab_scenario::Scenario,
+        comm: std::sync::Arc<dyn scorelab_engine::comm::Comm>,
+    ) -> Result<(Simulation, Vec<DayMetrics>), StoreError> {
+        let path = self.path;
+        self.reader.restore_part(scenario, comm).map_err(|e| checkpoint_error("read", &path, e))
+    }
 }
 
 fn checkpoint_error(action: &'static str, path: &Path, e: CheckpointError) -> StoreError {
@@ -102,9 +139,11 @@ fn checkpoint_error(action: &'static str, path: &Path, e: CheckpointError) -> St
     }
 }
 
-/// Whether `dir` holds a checkpoint (`checkpoint.bin`).
+/// Whether `dir` holds a checkpoint (`checkpoint.bin`, or the committed
+/// parts of a run over several ranks).
 pub fn has_checkpoint(dir: &Path) -> bool {
     dir.join(checkpoint_files::BIN).is_file()
+        || read_checkpoint_info(dir).ok().flatten().is_some_and(|info| info.ranks > 1)
 }
 
 /// Reads `checkpoint.json` of `dir`: `None` when there is none.
@@ -125,13 +164,40 @@ pub fn read_checkpoint_info(dir: &Path) -> Result<Option<CheckpointInfo>, StoreE
 /// scorelab can read. A damaged `checkpoint.json` is ignored: the binary is
 /// the authority.
 pub fn open_checkpoint(dir: &Path) -> Result<Checkpoint, StoreError> {
+    open_checkpoint_part(dir, 0, 1)
+}
+
+/// Opens rank `rank`'s part of the checkpoint of `dir` for a run over
+/// `ranks` ranks ([`open_checkpoint`] for one), refusing a checkpoint
+/// written by a run over another number of ranks with the command that
+/// resumes it.
+pub fn open_checkpoint_part(dir: &Path, rank: usize, ranks: usize) -> Result<Checkpoint, StoreError> {
     match fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => return Err(StoreError::NoRunDir { dir: dir.to_path_buf() }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::NoRunDir { dir: dir.to_path_buf() }),
         Err(e) => return Err(StoreError::io("open", dir, e)),
     }
-    let path = dir.join(checkpoint_files::BIN);
+    let info = read_checkpoint_info(dir).ok().flatten();
+    let written_by = info.as_ref().map_or(1, |i| i.ranks as usize);
+    let path = dir.join(if written_by > 1 {
+        checkpoint_files::part(info.as_ref().map_or(0, |i| i.day), rank)
+    } else {
+        checkpoint_files::BIN.to_string()
+    });
+    if written_by != ranks && (written_by > 1 || path.is_file()) {
+        let how = if written_by > 1 {
+            format!("mpirun -n {written_by} scorelab run --resume {} --mpi", dir.display())
+        } else {
+            format!("scorelab run --resume {}", dir.display())
+        };
+        return Err(StoreError::Checkpoint {
+            path,
+            source: CheckpointError::Mismatch(format!(
+                "it was written by a run over {written_by} rank(s) and this is a run over {ranks}; a run resumes with as many ranks as it started with: `{how}`"
+            )),
+        });
+    }
     let file = match File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -144,7 +210,6 @@ pub fn open_checkpoint(dir: &Path) -> Result<Checkpoint, StoreError> {
     };
     let reader = CheckpointReader::new(BufReader::with_capacity(1 << 20, file))
         .map_err(|e| checkpoint_error("read", &path, e))?;
-    let info = read_checkpoint_info(dir).ok().flatten();
     Ok(Checkpoint { path, info, reader })
 }
 
@@ -155,7 +220,7 @@ pub fn remove_checkpoint(dir: &Path) -> Result<(), StoreError> {
         remove_if_exists(&path)?;
         remove_if_exists(&tmp_path(&path))?;
     }
-    Ok(())
+    remove_matching(dir, checkpoint_files::is_part)
 }
 
 impl RunWriter {
@@ -184,6 +249,40 @@ impl RunWriter {
         write_json_atomic(&self.dir().join(checkpoint_files::JSON), &info)?;
         Ok(bytes)
     }
+
+    /// Phase one of a checkpoint of a run over several ranks: this rank's
+    /// part after [`Simulation::day`] days, written atomically. Returns its
+    /// size.
+    pub fn write_checkpoint_part(
+        &self,
+        sim: &Simulation,
+        daily: &[DayMetrics],
+        producer: &str,
+        scenario_toml: &str,
+    ) -> Result<u64, StoreError> {
+        let path = self.dir().join(checkpoint_files::part(sim.day(), sim.part().rank));
+        let mut bytes = 0;
+        write_atomic(&path, |w| {
+            bytes = sim
+                .write_checkpoint(w, producer, scenario_toml, daily)
+                .map_err(|e| checkpoint_error("write", &path, e))?;
+            Ok(())
+        })?;
+        Ok(bytes)
+    }
+
+    /// Phase two, on rank 0 once every rank's part is written: commits the
+    /// checkpoint of `info.day` days (`info.ranks` parts).
+    pub fn commit_checkpoint(&self, info: &CheckpointInfo) -> Result<(), StoreError> {
+        write_json_atomic(&self.dir().join(checkpoint_files::JSON), info)
+    }
+
+    /// After the commit: removes this rank's parts of other days.
+    pub fn prune_checkpoint_parts(&self, rank: usize, day: u32) -> Result<(), StoreError> {
+        let keep = checkpoint_files::part(day, rank);
+        let suffix = format!(".rank-{rank:04}.bin");
+        remove_matching(self.dir(), |name| checkpoint_files::is_part(name) && name != keep && name.contains(&suffix))
+    }
 }
 
 #[cfg(test)]
@@ -206,6 +305,7 @@ mod tests {
             git_commit: "unknown".into(),
             started_unix: 17,
             elapsed_seconds: 1.5,
+            ranks: 1,
         }
     }
 

@@ -56,6 +56,7 @@ pub fn write_template(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         git_commit: "unknown".into(),
         started_unix: 0,
         elapsed_seconds: 0.0,
+        ranks: 1,
     };
     // Kept aside: `finish` removes the checkpoint of a complete run.
     writer.write_checkpoint(&sim, &days, "fuzz", &toml, &info)?;

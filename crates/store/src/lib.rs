@@ -96,8 +96,8 @@ mod writer;
 pub use atomic::{tmp_path, write_atomic, write_json_atomic, TMP_SUFFIX};
 pub use audit::audit_columns;
 pub use checkpoint::{
-    checkpoint_files, has_checkpoint, open_checkpoint, read_checkpoint_info, remove_checkpoint, Checkpoint,
-    CheckpointInfo,
+    checkpoint_files, has_checkpoint, open_checkpoint, open_checkpoint_part, read_checkpoint_info, remove_checkpoint,
+    Checkpoint, CheckpointInfo,
 };
 pub use citizens::{citizen_columns, ever_denied_columns};
 pub use daily::{

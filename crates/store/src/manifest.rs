@@ -32,6 +32,17 @@ pub mod files {
     /// previous run's files are removed: the run stops looking complete
     /// before anything else goes).
     pub const ALL: [&str; 7] = [MANIFEST, PROGRESS, DAILY, GROUPS, CITIZENS, AUDIT, SUMMARY];
+
+    /// Rank r's part of the citizens of a run over several ranks: the parts
+    /// read in rank order are the rows `citizens.parquet` would hold.
+    pub fn citizens_part(rank: usize) -> String {
+        format!("citizens.part-{rank:04}.parquet")
+    }
+
+    /// Whether `name` is a part of the citizens (or a half-written one).
+    pub fn is_citizens_part(name: &str) -> bool {
+        name.strip_prefix("citizens.part-").is_some_and(|rest| rest.contains(".parquet"))
+    }
 }
 
 /// The state of a run recorded in its manifest. Only complete runs have a

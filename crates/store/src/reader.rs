@@ -5,6 +5,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use scorelab_engine::comm::Partition;
 use scorelab_engine::metrics::{AuditRow, CitizenRow, DayMetrics, GroupRow};
 use serde::de::DeserializeOwned;
 
@@ -121,6 +122,14 @@ impl RunDir {
     /// `citizens.parquet` (out of range, or not in the sample).
     /// `ever_denied` comes back in scenario order.
     pub fn read_citizen(&self, id: u32) -> Result<Option<CitizenRow>, StoreError> {
-        citizens::read_one(&self.file(files::CITIZENS), &self.manifest.activities, id)
+        let file = if self.manifest.ranks > 1 && u64::from(id) < self.manifest.citizens {
+            // A run over several ranks wrote one part per rank, each holding its ranks' citizens.
+            let citizens = u32::try_from(self.manifest.citizens).unwrap_or(u32::MAX);
+            let ranks = self.manifest.ranks.min(citizens as usize);
+            files::citizens_part(Partition::of(citizens, ranks, 0).owner(id))
+        } else {
+            files::CITIZENS.to_string()
+        };
+        citizens::read_one(&self.file(&file), &self.manifest.activities, id)
     }
 }

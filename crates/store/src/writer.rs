@@ -63,6 +63,7 @@ impl RunWriter {
             remove_if_exists(&path)?;
             remove_if_exists(&tmp_path(&path))?;
         }
+        remove_matching(dir, files::is_citizens_part)?;
         checkpoint::remove_checkpoint(dir)?;
         probe(dir)?;
         Ok(RunWriter { dir: dir.to_path_buf() })
@@ -86,6 +87,17 @@ impl RunWriter {
             remove_if_exists(&tmp_path(&dir.join(name)))?;
         }
         probe(dir)?;
+        Ok(RunWriter { dir: dir.to_path_buf() })
+    }
+
+    /// Joins `dir`, prepared by rank 0 of a run over several ranks with
+    /// [`RunWriter::create`] or [`RunWriter::resume`], to write this rank's
+    /// parts. Checks that the folder is there and writable here.
+    pub fn join(dir: &Path, rank: usize) -> Result<RunWriter, StoreError> {
+        if !dir.is_dir() {
+            return Err(StoreError::NoRunDir { dir: dir.to_path_buf() });
+        }
+        probe_as(dir, &format!(".scorelab-write-probe.rank-{rank}.tmp"))?;
         Ok(RunWriter { dir: dir.to_path_buf() })
     }
 
@@ -139,6 +151,17 @@ impl RunWriter {
         citizens::write(&self.file(files::CITIZENS), activities, rows)
     }
 
+    /// Writes rank `rank`'s part of the citizens of a run over several ranks
+    /// ([`files::citizens_part`]); returns the number of rows.
+    pub fn write_citizens_part(
+        &self,
+        rank: usize,
+        activities: &[String],
+        rows: impl Iterator<Item = CitizenRow>,
+    ) -> Result<u64, StoreError> {
+        citizens::write(&self.file(&files::citizens_part(rank)), activities, rows)
+    }
+
     /// Writes `audit.parquet`, rows in the order given (by citizen, then day).
     pub fn write_audit(&self, rows: &[AuditRow]) -> Result<(), StoreError> {
         audit::write(&self.file(files::AUDIT), rows)
@@ -177,10 +200,32 @@ impl RunWriter {
     }
 }
 
+/// Removes the files of `dir` whose names `matches`.
+pub(crate) fn remove_matching(dir: &Path, matches: impl Fn(&str) -> bool) -> Result<(), StoreError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::io("list", dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::io("list", dir, e))?;
+        if entry.file_name().to_str().is_some_and(&matches) {
+            remove_if_exists(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Checks that `dir` is writable by creating, syncing and removing a probe
 /// file (permission bits alone do not tell: a read-only mount, a quota).
 fn probe(dir: &Path) -> Result<(), StoreError> {
-    let probe = dir.join(PROBE);
+    probe_as(dir, PROBE)
+}
+
+/// [`probe`] with a file name of the caller's: ranks probing one folder at
+/// once each use their own.
+fn probe_as(dir: &Path, name: &str) -> Result<(), StoreError> {
+    let probe = dir.join(name);
     let written = fs::File::create(&probe).and_then(|mut f| f.write_all(b"scorelab\n").and_then(|()| f.sync_all()));
     let removed = fs::remove_file(&probe);
     written.map_err(|e| StoreError::io("write in", dir, e))?;
