@@ -12,6 +12,7 @@
 //! same order, or the run deadlocks. The engine calls them at the same
 //! points of every day on every rank, whatever its own citizens do.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};
 
 /// The collective operations a partitioned run needs.
@@ -171,6 +172,55 @@ impl Comm for ThreadComm {
     }
 }
 
+/// A [`Comm`] that counts what this rank sends: bytes to other ranks in
+/// exchanges, and bytes contributed to sums (an MPI reduction moves about
+/// that much per rank). For `scorelab bench --mpi`.
+pub struct Counted<C> {
+    inner: C,
+    exchanged: AtomicU64,
+    summed: AtomicU64,
+}
+
+impl<C: Comm> Counted<C> {
+    pub fn new(inner: C) -> Self {
+        Counted { inner, exchanged: AtomicU64::new(0), summed: AtomicU64::new(0) }
+    }
+
+    /// Bytes sent to other ranks by [`Comm::exchange`] so far.
+    pub fn exchanged_bytes(&self) -> u64 {
+        self.exchanged.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of the values passed to [`Comm::sum`] so far.
+    pub fn summed_bytes(&self) -> u64 {
+        self.summed.load(Ordering::Relaxed)
+    }
+
+    /// The transport counted.
+    pub fn inner(&self) -> &C {
+        &self.inner
+    }
+}
+
+impl<C: Comm> Comm for Counted<C> {
+    fn rank(&self) -> usize {
+        self.inner.rank()
+    }
+    fn ranks(&self) -> usize {
+        self.inner.ranks()
+    }
+    fn sum(&self, values: &mut [u64]) {
+        self.summed.fetch_add(8 * values.len() as u64, Ordering::Relaxed);
+        self.inner.sum(values);
+    }
+    fn exchange(&self, outgoing: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
+        let rank = self.rank();
+        let words: usize = outgoing.iter().enumerate().filter(|&(q, _)| q != rank).map(|(_, w)| w.len()).sum();
+        self.exchanged.fetch_add(4 * words as u64, Ordering::Relaxed);
+        self.inner.exchange(outgoing)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +243,15 @@ mod tests {
                 assert_eq!(next, n);
             }
         }
+    }
+
+    #[test]
+    fn counted_counts_bytes_sent_elsewhere() {
+        let c = Counted::new(Single);
+        c.sum(&mut [1, 2, 3]);
+        let back = c.exchange(vec![vec![1, 2]]);
+        assert_eq!(back, vec![vec![1, 2]]);
+        assert_eq!((c.summed_bytes(), c.exchanged_bytes()), (24, 0), "nothing leaves a one-rank run");
     }
 
     #[test]
