@@ -89,10 +89,14 @@ enum Command {
   scorelab check my-policy.toml
   scorelab check my-policy.toml --json")]
     Check(cmd_scenarios::CheckArgs),
-    /// Time the standard workloads: population, day loop, friends' term.
+    /// Time the standard workloads: population, day loop, friends' term;
+    /// with --mpi, strong and weak scaling over MPI ranks.
     #[command(after_help = "Examples:
   scorelab bench                                 # 1,000,000 citizens, 60 days, all cores
-  scorelab bench --citizens 10M --days 30 --threads 2 --json")]
+  scorelab bench --citizens 10M --days 30 --threads 2 --json
+  scorelab bench --mpi --citizens 1M --days 30   # K = 1..4 ranks via mpirun: 1M in all, and 1M per rank
+  scorelab bench --mpi --ranks 1,2 --threads 1 --json
+  (--mpi needs `cargo build --release --features mpi` and Open MPI, scripts/install-mpi.sh; docs/DISTRIBUTED.md)")]
     Bench(cmd_bench::BenchArgs),
     /// Serve the dashboard over a folder of runs (read-only, this machine only by default).
     #[command(after_help = "Examples:
