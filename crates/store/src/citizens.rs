@@ -238,6 +238,21 @@ pub(crate) fn read_one(path: &Path, activities: &[String], id: u32) -> Result<Op
     Ok(None)
 }
 
+/// Reads every row, in file order (for tests and tools; a national-size
+/// file is read whole).
+pub(crate) fn read_all(path: &Path, activities: &[String]) -> Result<Vec<CitizenRow>, StoreError> {
+    let batches = read_batches(path, |_| Ok(None))?;
+    let ever_denied = ever_denied_columns(activities);
+    let mut rows = Vec::new();
+    for batch in &batches {
+        let c = Columns::new(path, batch);
+        for i in 0..batch.num_rows() {
+            rows.push(row_at(&c, activities, &ever_denied, i)?);
+        }
+    }
+    Ok(rows)
+}
+
 fn row_at(c: &Columns<'_>, activities: &[String], ever_denied: &[String], i: usize) -> Result<CitizenRow, StoreError> {
     let u32_at = |n: &str| c.required::<UInt32Array>(n).map(|a| a.value(i));
     let u8_at = |n: &str| c.required::<UInt8Array>(n).map(|a| a.value(i));

@@ -118,6 +118,20 @@ impl RunDir {
         audit::read_for(&self.file(files::AUDIT), citizen)
     }
 
+    /// Every row of the citizens table, in citizen order: `citizens.parquet`,
+    /// or the parts of a run over several ranks read in rank order. Holds
+    /// them all in memory.
+    pub fn read_citizens(&self) -> Result<Vec<CitizenRow>, StoreError> {
+        if self.manifest.ranks <= 1 {
+            return citizens::read_all(&self.file(files::CITIZENS), &self.manifest.activities);
+        }
+        let mut rows = Vec::new();
+        for rank in 0..self.manifest.ranks {
+            rows.extend(citizens::read_all(&self.file(&files::citizens_part(rank)), &self.manifest.activities)?);
+        }
+        Ok(rows)
+    }
+
     /// The final state of one citizen; `None` when the citizen is not in
     /// `citizens.parquet` (out of range, or not in the sample).
     /// `ever_denied` comes back in scenario order.
