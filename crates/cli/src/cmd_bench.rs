@@ -252,12 +252,14 @@ struct RankFigures {
     day_loop_bytes_summed: u64,
     /// Bytes sent to other ranks on each day of the loop.
     bytes_sent_by_day: Vec<u64>,
+    /// Seconds of each day of the loop.
+    seconds_by_day: Vec<f64>,
     peak_memory_bytes: Option<u64>,
     state_bytes: u64,
     friend_links: u64,
 }
 
-/// Slots of [`RankFigures`] before its bytes by day, when packed into words.
+/// Slots of [`RankFigures`] before its figures by day, when packed into words.
 const FIXED_WORDS: usize = 10;
 
 impl RankFigures {
@@ -278,10 +280,13 @@ impl RankFigures {
         ];
         debug_assert_eq!(words.len(), FIXED_WORDS);
         words.extend_from_slice(&self.bytes_sent_by_day);
+        words.extend(self.seconds_by_day.iter().map(|s| s.to_bits()));
         words
     }
 
-    fn from_words(w: &[u64]) -> RankFigures {
+    /// The inverse of [`RankFigures::to_words`] for a run of `days` days.
+    fn from_words(w: &[u64], days: usize) -> RankFigures {
+        let by_day = &w[FIXED_WORDS..];
         RankFigures {
             citizens: u32::try_from(w[0]).unwrap_or(u32::MAX),
             population_seconds: f64::from_bits(w[1]),
@@ -293,7 +298,8 @@ impl RankFigures {
             peak_memory_bytes: (w[7] > 0).then_some(w[7]),
             state_bytes: w[8],
             friend_links: w[9],
-            bytes_sent_by_day: w[FIXED_WORDS..].to_vec(),
+            bytes_sent_by_day: by_day[..days].to_vec(),
+            seconds_by_day: by_day[days..].iter().map(|&b| f64::from_bits(b)).collect(),
         }
     }
 }
@@ -360,10 +366,13 @@ fn bench_rank(args: &BenchArgs) -> Result<(), CliError> {
 
     together();
     let mut bytes_sent_by_day = Vec::with_capacity(args.days as usize);
+    let mut seconds_by_day = Vec::with_capacity(args.days as usize);
     let mut sent = population_bytes_sent;
     let start = Instant::now();
     while !sim.is_done() {
+        let day_start = Instant::now();
         pool.install(|| sim.step());
+        seconds_by_day.push(day_start.elapsed().as_secs_f64());
         let now = counted.exchanged_bytes();
         bytes_sent_by_day.push(now - sent);
         sent = now;
@@ -379,6 +388,7 @@ fn bench_rank(args: &BenchArgs) -> Result<(), CliError> {
         day_loop_bytes_sent: counted.exchanged_bytes() - population_bytes_sent,
         day_loop_bytes_summed: counted.summed_bytes() - population_bytes_summed,
         bytes_sent_by_day,
+        seconds_by_day,
         peak_memory_bytes: sys::peak_memory_bytes(),
         state_bytes: sim.state_bytes(),
         friend_links: sim.friend_links(),
@@ -395,7 +405,7 @@ fn bench_rank(args: &BenchArgs) -> Result<(), CliError> {
             citizens: args.citizens,
             days: args.days,
             threads_per_rank: threads,
-            per_rank: all.chunks_exact(width).map(RankFigures::from_words).collect(),
+            per_rank: all.chunks_exact(width).map(|w| RankFigures::from_words(w, args.days as usize)).collect(),
         };
         outln!("{}", serde_json::to_string(&job).failed()?);
     }
@@ -444,6 +454,9 @@ struct ScalingRow {
     state_bytes_per_citizen: f64,
     /// Bytes sent per rank on each day of the loop, mean over ranks.
     bytes_sent_per_rank_by_day: Vec<f64>,
+    /// Seconds of each day of the loop, of the slowest rank (friends' days
+    /// and school-enrolment days cost more than the others).
+    seconds_by_day: Vec<f64>,
     per_rank: Vec<RankFigures>,
 }
 
@@ -474,6 +487,9 @@ impl ScalingRow {
             state_bytes_per_citizen: state as f64 / f64::from(job.citizens),
             bytes_sent_per_rank_by_day: (0..job.days as usize)
                 .map(|d| ranks.iter().map(|r| r.bytes_sent_by_day.get(d).copied().unwrap_or(0) as f64).sum::<f64>() / k)
+                .collect(),
+            seconds_by_day: (0..job.days as usize)
+                .map(|d| ranks.iter().map(|r| r.seconds_by_day.get(d).copied().unwrap_or(0.0)).fold(0.0, f64::max))
                 .collect(),
             per_rank: job.per_rank.clone(),
         }

@@ -38,6 +38,9 @@ fn bench_mpi_reports_strong_and_weak_scaling_with_bytes_sent() {
             assert!(row["population_seconds"].as_f64().unwrap() > 0.0, "{kind}: {row}");
             assert_eq!(row["per_rank"].as_array().unwrap().len(), ranks, "{kind}: {row}");
             assert_eq!(row["bytes_sent_per_rank_by_day"].as_array().unwrap().len(), 10, "{kind}: {row}");
+            let seconds = row["seconds_by_day"].as_array().unwrap();
+            assert_eq!(seconds.len(), 10, "{kind}: {row}");
+            assert!(seconds.iter().all(|s| s.as_f64().unwrap() > 0.0), "{kind}: {row}");
         }
         let sent = |row: &serde_json::Value| row["bytes_sent_per_rank_per_day"].as_f64().unwrap();
         assert_eq!(sent(&rows[0]), 0.0, "{kind}: one rank sends nothing to others");
