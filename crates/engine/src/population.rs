@@ -167,8 +167,8 @@ fn is_urban(rng: &Rng, scenario: &Scenario, i: u32) -> bool {
 }
 
 #[inline]
-fn latent_income(rng: &Rng, scenario: &Scenario, i: u32) -> f32 {
-    let shift = if is_urban(rng, scenario, i) { scenario.population.income_urban_shift } else { 0.0 };
+fn latent_income_of(rng: &Rng, scenario: &Scenario, i: u32, urban: bool) -> f32 {
+    let shift = if urban { scenario.population.income_urban_shift } else { 0.0 };
     (rng.normal(Stream::Income, i, 0, 0) + shift) as f32
 }
 
@@ -231,6 +231,29 @@ fn bin_of_rank(hist: &[u64], rank: u64) -> (usize, u64) {
     (hist.len() - 1, 0)
 }
 
+/// Bit of a [`deciles_and_urban`] byte set for an urban citizen; the low
+/// four bits are the income decile (1–10).
+const URBAN_BIT: u8 = 0x10;
+
+/// The income decile and urban flag of each citizen of the part, one byte
+/// each (decile in the low four bits, [`URBAN_BIT`]): drawn once here and
+/// read by the chunks, so neither draw is repeated.
+fn deciles_and_urban(rng: &Rng, scenario: &Scenario, part: Partition, comm: &dyn Comm) -> Vec<u8> {
+    let (mut bytes, keys): (Vec<u8>, Vec<u32>) = (part.first..part.end())
+        .into_par_iter()
+        .map(|i| {
+            let urban = is_urban(rng, scenario, i);
+            (if urban { URBAN_BIT } else { 0 }, order_key(latent_income_of(rng, scenario, i, urban)))
+        })
+        .unzip();
+    let cuts = decile_cuts(&keys, part, comm);
+    bytes.par_iter_mut().zip(keys.par_iter()).for_each(|(b, &k)| {
+        let latent = from_order_key(k);
+        *b |= 1 + cuts.iter().filter(|&&cut| latent >= cut).count() as u8;
+    });
+    bytes
+}
+
 /// The nine cut points of the latent income's population deciles: the
 /// values at ranks floor(k·N/10), k = 1..9, of the sorted latents.
 ///
@@ -238,16 +261,14 @@ fn bin_of_rank(hist: &[u64], rank: u64) -> (usize, u64) {
 /// are found by a two-round radix selection on a total-order key: counts of
 /// the high 16 bits summed over ranks give each cut's bin, then counts of
 /// the low 16 bits within those bins give the exact value.
-fn decile_cuts(rng: &Rng, scenario: &Scenario, part: Partition, comm: &dyn Comm) -> [f32; 9] {
-    let keys: Vec<u32> =
-        (part.first..part.end()).into_par_iter().map(|i| order_key(latent_income(rng, scenario, i))).collect();
+fn decile_cuts(keys: &[u32], part: Partition, comm: &dyn Comm) -> [f32; 9] {
     let n = u64::from(part.citizens);
     let ranks: Vec<u64> = (1..=9).map(|k| k * n / 10).collect();
-    let mut high = key_histogram(&keys, None);
+    let mut high = key_histogram(keys, None);
     comm.sum(&mut high);
     let located: Vec<(usize, u64)> = ranks.iter().map(|&r| bin_of_rank(&high, r)).collect();
     let bins: Vec<u32> = located.iter().map(|&(b, _)| b as u32).collect();
-    let mut low = key_histogram(&keys, Some(&bins));
+    let mut low = key_histogram(keys, Some(&bins));
     comm.sum(&mut low);
     let mut cuts = [f32::INFINITY; 9];
     for (k, cut) in cuts.iter_mut().enumerate() {
@@ -311,7 +332,7 @@ fn for_each_created_link(rng: &Rng, layout: &Layout, p: GraphParams, i: u32, r: 
 /// another region is sent to the rank that owns its far end.
 pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition, comm: &dyn Comm) -> Vec<Chunk> {
     let size = chunk_size(part.len) as u32;
-    let cuts = decile_cuts(rng, scenario, part, comm);
+    let traits = deciles_and_urban(rng, scenario, part, comm);
     let params = GraphParams::new(scenario);
     let aware_share = if scenario.has_pressure() { scenario.population.aware_share } else { 0.0 };
     let base = i32::try_from(scenario.score.base_milli).unwrap_or(i32::MAX);
@@ -343,7 +364,8 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition
         .into_par_iter()
         .map(|lo| {
             let hi = (lo + size).min(part.end());
-            build_chunk(rng, scenario, layout, params, &cuts, aware_share, base, &cross, lo, hi)
+            let traits = &traits[(lo - part.first) as usize..(hi - part.first) as usize];
+            build_chunk(rng, scenario, layout, params, traits, aware_share, base, &cross, lo, hi)
         })
         .collect()
 }
@@ -375,7 +397,7 @@ fn build_chunk(
     scenario: &Scenario,
     layout: &Layout,
     params: GraphParams,
-    cuts: &[f32; 9],
+    traits: &[u8],
     aware_share: f64,
     base: i32,
     cross: &[(u32, u32)],
@@ -392,12 +414,21 @@ fn build_chunk(
     c.guardian.reserve_exact(len);
     c.compliance.reserve_exact(len);
     c.dissent.reserve_exact(len);
-    for i in lo..hi {
-        let r = layout.region_of(i);
-        let age0 = layout.age0_of(i, r);
-        let urban = is_urban(rng, scenario, i);
-        let latent = latent_income(rng, scenario, i);
-        let decile = 1 + cuts.iter().filter(|&&cut| latent >= cut).count() as u8;
+    // Region and day-0 age by cursors over the layout (citizens are in
+    // (region, age) order), not a search per citizen.
+    let mut r = layout.region_of(lo);
+    let mut age0 = usize::from(layout.age0_of(lo, r));
+    for (i, &t) in (lo..hi).zip(traits) {
+        while i >= layout.region_start[r + 1] {
+            r += 1;
+            age0 = 0;
+        }
+        while i >= layout.age_start[r][age0 + 1] {
+            age0 += 1;
+        }
+        let age0 = age0 as u8;
+        let urban = t & URBAN_BIT != 0;
+        let decile = t & 0x0f;
         let mut aware = rng.bernoulli(aware_share, Stream::Aware, i, 0, 0);
         // Drawn only in opt-in systems, so compulsory ones keep their draws.
         let opted_out = scenario.participation_share < 1.0
@@ -455,20 +486,47 @@ fn build_chunk(
     let from = cross.partition_point(|&(d, _)| d < lo);
     let to = cross.partition_point(|&(d, _)| d < hi);
     pairs.extend(cross[from..to].iter().map(|&(d, s)| (d - lo, s)));
-    pairs.sort_unstable();
-    pairs.dedup();
-    c.friend_offsets = Vec::with_capacity(len + 1);
-    c.friends = Vec::with_capacity(pairs.len());
-    c.friend_offsets.push(0);
-    let mut at = 0usize;
-    for row in 0..len as u32 {
-        while at < pairs.len() && pairs[at].0 == row {
-            c.friends.push(pairs[at].1);
-            at += 1;
-        }
-        c.friend_offsets.push(c.friends.len() as u32);
-    }
+    (c.friend_offsets, c.friends) = csr(len, &pairs);
     c
+}
+
+/// Rows of friends (ascending, without repeats) from (row, friend) pairs in
+/// any order: a counting sort by row, then each short row sorted alone.
+fn csr(rows: usize, pairs: &[(u32, u32)]) -> (Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; rows + 1];
+    for &(row, _) in pairs {
+        start[row as usize + 1] += 1;
+    }
+    for k in 0..rows {
+        start[k + 1] += start[k];
+    }
+    let mut at = start.clone();
+    let mut slots = vec![0u32; pairs.len()];
+    for &(row, f) in pairs {
+        slots[at[row as usize] as usize] = f;
+        at[row as usize] += 1;
+    }
+    // Sort and deduplicate each row, compacting in place.
+    let mut offsets = Vec::with_capacity(rows + 1);
+    offsets.push(0u32);
+    let mut kept = 0usize;
+    for k in 0..rows {
+        let (a, b) = (start[k] as usize, start[k + 1] as usize);
+        slots[a..b].sort_unstable();
+        let mut last = None;
+        for x in a..b {
+            let f = slots[x];
+            if last != Some(f) {
+                slots[kept] = f;
+                kept += 1;
+                last = Some(f);
+            }
+        }
+        offsets.push(kept as u32);
+    }
+    slots.truncate(kept);
+    slots.shrink_to_fit();
+    (offsets, slots)
 }
 
 #[cfg(test)]
