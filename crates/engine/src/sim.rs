@@ -84,6 +84,10 @@ pub(crate) struct Ghosts {
     needed: Vec<u32>,
     /// Local indices of this rank's citizens that rank q needs.
     wanted: Vec<Vec<u32>>,
+    /// Per chunk, the place in `needed` of each friend held elsewhere, in
+    /// the order the chunk's friend rows list them: found once, so a
+    /// friends' day reads each such score at its place, with no search.
+    slots: Vec<Vec<u32>>,
     scores: Vec<i32>,
 }
 
@@ -493,22 +497,23 @@ impl Simulation {
         let scores = &self.scores;
         let ghosts = self.ghosts.as_ref();
         let (size, part) = (self.model.chunk_size, self.part);
-        let score_of = |f: u32| -> i64 {
-            if part.owns(f) {
-                let at = (f - part.first) as usize;
-                i64::from(scores[at / size][at % size])
-            } else {
-                // Only partitioned runs have friends held elsewhere, and they have ghosts.
-                ghosts.map_or(0, |g| i64::from(g.scores[g.needed.partition_point(|&n| n < f)]))
-            }
-        };
-        self.chunks.par_iter_mut().for_each(|chunk| {
+        self.chunks.par_iter_mut().enumerate().for_each(|(c, chunk)| {
+            // Friends held elsewhere, in row order (only partitioned runs have them, and ghosts).
+            let mut elsewhere = ghosts.map(|g| g.slots[c].iter().map(|&slot| g.scores[slot as usize]));
             for j in 0..chunk.len() {
                 let friends = chunk.friends_of(j);
                 if friends.is_empty() {
                     continue;
                 }
-                let sum: i64 = friends.iter().map(|&f| score_of(f)).sum();
+                let mut sum = 0i64;
+                for &f in friends {
+                    sum += if part.owns(f) {
+                        let at = (f - part.first) as usize;
+                        i64::from(scores[at / size][at % size])
+                    } else {
+                        i64::from(elsewhere.as_mut().and_then(Iterator::next).unwrap_or(0))
+                    };
+                }
                 let f = div_round_half_even(sum, friends.len() as i64);
                 chunk.friends_term[j] = f as i32;
             }
@@ -560,7 +565,15 @@ impl Simulation {
             .into_iter()
             .map(|list| list.into_iter().map(|i| i - part.first).collect())
             .collect();
-        Ghosts { scores: Vec::with_capacity(needed.len()), needed, wanted }
+        let slots = self
+            .chunks
+            .par_iter()
+            .map(|c| {
+                let elsewhere = c.friends.iter().filter(|&&f| !part.owns(f));
+                elsewhere.map(|&f| needed.partition_point(|&n| n < f) as u32).collect()
+            })
+            .collect();
+        Ghosts { scores: Vec::with_capacity(needed.len()), needed, wanted, slots }
     }
 
     /// Step 7 for school enrolment: each child of an enrolment age is tested
