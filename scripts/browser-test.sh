@@ -16,9 +16,16 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 PYTHON=$(command -v python3)
 
-# The same profile as `cargo test`, so that after the test step this
-# builds nothing.
-cargo build --profile test -p scorelab --bin scorelab
+# The same profile and features as the README's test command
+# (scripts/test.sh), so that after the test step this builds nothing; with
+# the mpi feature only where Open MPI is installed.
+FEATURES=()
+if command -v mpicc >/dev/null; then
+  FEATURES=(--features scorelab/mpi)
+fi
+# `--tests`: the binary as the integration tests build it (dev-dependency
+# features included), which is the one the test step left behind.
+cargo build --profile test --workspace --tests "${FEATURES[@]}"
 BIN=$ROOT/target/debug/scorelab
 
 WORK=$(mktemp -d)
