@@ -347,7 +347,7 @@ fn producer() -> String {
 /// machine; ranks sharing a machine each count the memory free to all).
 fn check_memory(scenario: &Scenario, citizens: u32, ranks: usize) -> Result<(), CliError> {
     let share = citizens.div_ceil(ranks as u32);
-    let need = estimate_memory(scenario, share);
+    let need = estimate_memory(scenario, share) + split_overhead(share, ranks);
     let Some(have) = sys::available_memory_bytes() else {
         return Ok(());
     };
@@ -356,7 +356,7 @@ fn check_memory(scenario: &Scenario, citizens: u32, ranks: usize) -> Result<(), 
         let (mut lo, mut hi) = (0u32, share);
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
-            if estimate_memory(scenario, mid) <= have {
+            if estimate_memory(scenario, mid) + split_overhead(mid, ranks) <= have {
                 lo = mid;
             } else {
                 hi = mid - 1;
@@ -370,6 +370,19 @@ fn check_memory(scenario: &Scenario, citizens: u32, ranks: usize) -> Result<(), 
         )));
     }
     Ok(())
+}
+
+/// What a rank of a split run holds beyond the state of its citizens: the
+/// friends held on other ranks (their indices, scores and places) and the
+/// exchange buffers. Measured at 142–145 bytes a citizen of a rank in all
+/// against 93.6 of state (`scorelab bench --mpi`, docs/DISTRIBUTED.md), so
+/// 52 bytes a citizen, and the MPI library's 32 MiB.
+fn split_overhead(share: u32, ranks: usize) -> u64 {
+    if ranks > 1 {
+        u64::from(share) * 52 + (32 << 20)
+    } else {
+        0
+    }
 }
 
 /// Bytes of the output files of a run, over-estimated (measured on the
