@@ -237,14 +237,7 @@ impl RunWriter {
         scenario_toml: &str,
         info: &CheckpointInfo,
     ) -> Result<u64, StoreError> {
-        let path = self.dir().join(checkpoint_files::BIN);
-        let mut bytes = 0;
-        write_atomic(&path, |w| {
-            bytes = sim
-                .write_checkpoint(w, producer, scenario_toml, daily)
-                .map_err(|e| checkpoint_error("write", &path, e))?;
-            Ok(())
-        })?;
+        let bytes = self.write_state(checkpoint_files::BIN, sim, daily, producer, scenario_toml)?;
         let info = CheckpointInfo { bytes, day: sim.day(), ..info.clone() };
         write_json_atomic(&self.dir().join(checkpoint_files::JSON), &info)?;
         Ok(bytes)
@@ -260,7 +253,19 @@ impl RunWriter {
         producer: &str,
         scenario_toml: &str,
     ) -> Result<u64, StoreError> {
-        let path = self.dir().join(checkpoint_files::part(sim.day(), sim.part().rank));
+        self.write_state(&checkpoint_files::part(sim.day(), sim.part().rank), sim, daily, producer, scenario_toml)
+    }
+
+    /// The engine's state into `name`, atomically; returns its size.
+    fn write_state(
+        &self,
+        name: &str,
+        sim: &Simulation,
+        daily: &[DayMetrics],
+        producer: &str,
+        scenario_toml: &str,
+    ) -> Result<u64, StoreError> {
+        let path = self.dir().join(name);
         let mut bytes = 0;
         write_atomic(&path, |w| {
             bytes = sim
