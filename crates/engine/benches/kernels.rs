@@ -21,7 +21,7 @@
 
 use divan::counter::ItemsCount;
 use divan::{black_box, Bencher};
-use scorelab_engine::rng::{Rng, Stream};
+use scorelab_engine::rng::{BetaShape, Rng, Stream};
 use scorelab_engine::score::ScoreRules;
 use scorelab_engine::{RunConfig, Simulation};
 use scorelab_scenario::Scenario;
@@ -197,7 +197,7 @@ mod draws {
     #[divan::bench]
     fn normal(bencher: Bencher) {
         let (rng, day) = (rng(), black_box(TODAY));
-        fill(bencher, BATCH, |i| rng.normal(Stream::Income, i as u32, day, 0));
+        fill(bencher, BATCH, |i| rng.normal(Stream::Income, i as u32, day, &mut 0));
     }
 
     /// Day-0 traits: compliance ~ Beta(4, 2) and dissent ~ Beta(1.2, 6) in
@@ -207,8 +207,8 @@ mod draws {
         let pop = &scenario().population;
         let (dist, stream) =
             if trait_ == "compliance" { (pop.compliance, Stream::Compliance) } else { (pop.dissent, Stream::Dissent) };
-        let (rng, a, b) = (rng(), black_box(dist.alpha), black_box(dist.beta));
-        fill(bencher, BATCH, |i| rng.beta(a, b, stream, i as u32));
+        let (rng, shape) = (rng(), black_box(BetaShape::new(dist.alpha, dist.beta)));
+        fill(bencher, BATCH, |i| rng.beta(&shape, stream, i as u32));
     }
 }
 

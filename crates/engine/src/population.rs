@@ -18,7 +18,7 @@
 //! Links are undirected; a pair linked twice is kept once.
 
 use crate::comm::{Comm, Partition};
-use crate::rng::{Rng, Stream};
+use crate::rng::{BetaShape, Rng, Stream};
 use crate::state::{chunk_size, flag, Chunk, NO_DAY, NO_GUARDIAN};
 use rayon::prelude::*;
 use scorelab_scenario::Scenario;
@@ -169,7 +169,7 @@ fn is_urban(rng: &Rng, scenario: &Scenario, i: u32) -> bool {
 #[inline]
 fn latent_income_of(rng: &Rng, scenario: &Scenario, i: u32, urban: bool) -> f32 {
     let shift = if urban { scenario.population.income_urban_shift } else { 0.0 };
-    (rng.normal(Stream::Income, i, 0, 0) + shift) as f32
+    (rng.normal(Stream::Income, i, 0, &mut 0) + shift) as f32
 }
 
 /// A key whose unsigned order is `f32::total_cmp`'s order.
@@ -300,9 +300,20 @@ impl GraphParams {
     }
 }
 
-/// Calls `f(partner, in_region)` for each link created by citizen `i`.
-#[inline]
-fn for_each_created_link(rng: &Rng, layout: &Layout, p: GraphParams, i: u32, r: usize, mut f: impl FnMut(u32, bool)) {
+/// Calls `f(partner, in_region)` for each link created by citizen `i`;
+/// with `local_partners` false, only for its links to other regions (the
+/// draw that picks an in-region partner is then not made: draws are pure
+/// functions of their counter, so skipping one changes no other).
+#[inline(always)]
+fn for_each_created_link(
+    rng: &Rng,
+    layout: &Layout,
+    p: GraphParams,
+    i: u32,
+    r: usize,
+    local_partners: bool,
+    mut f: impl FnMut(u32, bool),
+) {
     let n = layout.citizens;
     let (rs, re) = (layout.region_start[r], layout.region_start[r + 1]);
     let others = n - (re - rs);
@@ -310,6 +321,9 @@ fn for_each_created_link(rng: &Rng, layout: &Layout, p: GraphParams, i: u32, r: 
     for s in 0..p.links_whole + extra {
         let local = others == 0 || rng.bernoulli(p.in_region, Stream::Friends, i, 0, 4 * s);
         if local {
+            if !local_partners {
+                continue;
+            }
             let lo = i.saturating_sub(LOCAL_WINDOW).max(rs);
             let hi = i.saturating_add(LOCAL_WINDOW).min(re - 1);
             let span = hi - lo; // candidates other than i
@@ -327,6 +341,33 @@ fn for_each_created_link(rng: &Rng, layout: &Layout, p: GraphParams, i: u32, r: 
     }
 }
 
+/// Pairs grouped by `bucket(pair.0)` (a counting sort, stable), with where
+/// each of the `buckets` groups starts (`buckets + 1` offsets). Nothing
+/// depends on the order within a group: each chunk sorts its own rows.
+/// Takes the lists of pairs by value so they are freed before the caller
+/// goes on.
+fn group_by_bucket(
+    lists: Vec<Vec<(u32, u32)>>,
+    buckets: usize,
+    bucket: impl Fn(u32) -> usize,
+) -> (Vec<(u32, u32)>, Vec<usize>) {
+    let mut start = vec![0usize; buckets + 1];
+    for &(d, _) in lists.iter().flatten() {
+        start[bucket(d) + 1] += 1;
+    }
+    for k in 0..buckets {
+        start[k + 1] += start[k];
+    }
+    let mut at = start.clone();
+    let mut grouped = vec![(0u32, 0u32); start[buckets]];
+    for &pair in lists.iter().flatten() {
+        let b = bucket(pair.0);
+        grouped[at[b]] = pair;
+        at[b] += 1;
+    }
+    (grouped, start)
+}
+
 /// Builds every chunk of this rank's part of the population, friends
 /// included. A link created by a citizen of this part to a citizen of
 /// another region is sent to the rank that owns its far end.
@@ -337,60 +378,45 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition
     let aware_share = if scenario.has_pressure() { scenario.population.aware_share } else { 0.0 };
     let base = i32::try_from(scenario.score.base_milli).unwrap_or(i32::MAX);
 
-    // Cross-region links, listed by their far end so each chunk can find
-    // the links it receives.
-    let mut cross: Vec<(u32, u32)> = (part.first..part.end())
+    // Cross-region links, grouped by the chunk of their far end so each
+    // chunk finds the links it receives.
+    // Each task's links stay in its own list (not appended pairwise).
+    let cross: Vec<Vec<(u32, u32)>> = (part.first..part.end())
         .into_par_iter()
         .fold(Vec::new, |mut v, i| {
             let r = layout.region_of(i);
-            for_each_created_link(rng, layout, params, i, r, |p, local| {
-                if !local {
-                    v.push((p, i));
-                }
-            });
+            for_each_created_link(rng, layout, params, i, r, false, |p, _| v.push((p, i)));
             v
         })
-        .reduce(Vec::new, |mut a, mut b| {
-            a.append(&mut b);
-            a
-        });
-    cross.par_sort_unstable();
-    if part.ranks > 1 {
-        cross = send_to_far_ends(cross, part, comm);
-    }
-
+        .collect();
+    let cross = if part.ranks > 1 { vec![send_to_far_ends(cross, part, comm)] } else { cross };
     let starts: Vec<u32> = (0..part.len.div_ceil(size)).map(|c| part.first + c * size).collect();
+    let (cross, bucket) = group_by_bucket(cross, starts.len(), |d| ((d - part.first) / size) as usize);
+
     starts
         .into_par_iter()
-        .map(|lo| {
+        .enumerate()
+        .map(|(c, lo)| {
             let hi = (lo + size).min(part.end());
             let traits = &traits[(lo - part.first) as usize..(hi - part.first) as usize];
-            build_chunk(rng, scenario, layout, params, traits, aware_share, base, &cross, lo, hi)
+            let cross = &cross[bucket[c]..bucket[c + 1]];
+            build_chunk(rng, scenario, layout, params, traits, aware_share, base, cross, lo, hi)
         })
         .collect()
 }
 
-/// Sends each sorted (far end, creator) link to the rank owning its far
-/// end; returns the links received, sorted.
-fn send_to_far_ends(cross: Vec<(u32, u32)>, part: Partition, comm: &dyn Comm) -> Vec<(u32, u32)> {
-    let mut outgoing = vec![Vec::new(); part.ranks];
-    let mut at = 0;
-    for (q, words) in outgoing.iter_mut().enumerate() {
-        let end = Partition::of(part.citizens, part.ranks, q).end();
-        let upto = at + cross[at..].partition_point(|&(d, _)| d < end);
-        words.reserve_exact(2 * (upto - at));
-        for &(d, s) in &cross[at..upto] {
-            words.extend([d, s]);
-        }
-        at = upto;
-    }
-    drop(cross);
-    let mut received: Vec<(u32, u32)> =
-        comm.exchange(outgoing).iter().flat_map(|w| w.chunks_exact(2).map(|p| (p[0], p[1]))).collect();
-    received.par_sort_unstable();
-    received
+/// Sends each (far end, creator) link to the rank owning its far end;
+/// returns the links received.
+fn send_to_far_ends(cross: Vec<Vec<(u32, u32)>>, part: Partition, comm: &dyn Comm) -> Vec<(u32, u32)> {
+    let (by_rank, start) = group_by_bucket(cross, part.ranks, |d| part.owner(d));
+    let outgoing =
+        (0..part.ranks).map(|q| by_rank[start[q]..start[q + 1]].iter().flat_map(|&(d, s)| [d, s]).collect()).collect();
+    drop(by_rank);
+    comm.exchange(outgoing).iter().flat_map(|w| w.chunks_exact(2).map(|p| (p[0], p[1]))).collect()
 }
 
+/// Builds the chunk of citizens `lo..hi`; `cross` holds the links from
+/// other regions whose far end is in it, as (far end, creator).
 #[allow(clippy::too_many_arguments)]
 fn build_chunk(
     rng: &Rng,
@@ -407,6 +433,8 @@ fn build_chunk(
     let len = (hi - lo) as usize;
     let pop = &scenario.population;
     let mut c = Chunk { first: lo, ..Chunk::default() };
+    let compliance = BetaShape::new(pop.compliance.alpha, pop.compliance.beta);
+    let dissent = BetaShape::new(pop.dissent.alpha, pop.dissent.beta);
     c.age0.reserve_exact(len);
     c.region.reserve_exact(len);
     c.decile.reserve_exact(len);
@@ -453,8 +481,8 @@ fn build_chunk(
                 | if opted_out { flag::OPTED_OUT } else { 0 },
         );
         c.guardian.push(guardian);
-        c.compliance.push(rng.beta(pop.compliance.alpha, pop.compliance.beta, Stream::Compliance, i) as f32);
-        c.dissent.push(rng.beta(pop.dissent.alpha, pop.dissent.beta, Stream::Dissent, i) as f32);
+        c.compliance.push(rng.beta(&compliance, Stream::Compliance, i) as f32);
+        c.dissent.push(rng.beta(&dissent, Stream::Dissent, i) as f32);
     }
     c.gains = vec![0; len];
     c.losses = vec![0; len];
@@ -474,7 +502,7 @@ fn build_chunk(
     for j in src_lo..src_hi {
         let r = layout.region_of(j);
         let own = (lo..hi).contains(&j);
-        for_each_created_link(rng, layout, params, j, r, |p, local| {
+        for_each_created_link(rng, layout, params, j, r, true, |p, local| {
             if own {
                 pairs.push((j - lo, p));
             }
@@ -483,9 +511,7 @@ fn build_chunk(
             }
         });
     }
-    let from = cross.partition_point(|&(d, _)| d < lo);
-    let to = cross.partition_point(|&(d, _)| d < hi);
-    pairs.extend(cross[from..to].iter().map(|&(d, s)| (d - lo, s)));
+    pairs.extend(cross.iter().map(|&(d, s)| (d - lo, s)));
     (c.friend_offsets, c.friends) = csr(len, &pairs);
     c
 }

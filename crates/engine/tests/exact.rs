@@ -697,11 +697,13 @@ sanction = { triggers = ["blacklisted", "grade <= C"] }
 }
 
 /// The replay oracle (`common::oracle`) over the rich scenario on 300
-/// citizens for 120 days, every citizen tracked, two seeds.
+/// citizens for 120 days, every citizen tracked, two seeds (chosen so that
+/// each run has every kind of event the assertions ask for: 300 citizens
+/// give a school denial in 27 seeds of 30).
 #[test]
 fn oracle_replays_a_rich_scenario() {
     let sc = rich();
-    for seed in [153u64, 159] {
+    for seed in [150u64, 159] {
         let n = 300u32;
         let mut r = run(&sc, n, 120, seed, all(n));
         let audit = r.sim.take_audit();
