@@ -18,7 +18,7 @@
 //! Links are undirected; a pair linked twice is kept once.
 
 use crate::comm::{Comm, Partition};
-use crate::rng::{BetaShape, Rng, Stream};
+use crate::rng::{BetaShape, Draws, Rng, Stream};
 use crate::state::{chunk_size, flag, Chunk, NO_DAY, NO_GUARDIAN};
 use rayon::prelude::*;
 use scorelab_scenario::Scenario;
@@ -162,14 +162,14 @@ pub fn layout(rng: &Rng, scenario: &Scenario, citizens: u32, comm: &dyn Comm) ->
 }
 
 #[inline]
-fn is_urban(rng: &Rng, scenario: &Scenario, i: u32) -> bool {
-    rng.bernoulli(scenario.population.urban_share, Stream::Urban, i, 0, 0)
+fn is_urban(draws: &Draws, scenario: &Scenario) -> bool {
+    draws.bernoulli(scenario.population.urban_share, Stream::Urban, 0)
 }
 
 #[inline]
-fn latent_income_of(rng: &Rng, scenario: &Scenario, i: u32, urban: bool) -> f32 {
+fn latent_income_of(draws: &Draws, scenario: &Scenario, urban: bool) -> f32 {
     let shift = if urban { scenario.population.income_urban_shift } else { 0.0 };
-    (rng.normal(Stream::Income, i, 0, &mut 0) + shift) as f32
+    (draws.normal(Stream::Income, &mut 0) + shift) as f32
 }
 
 /// A key whose unsigned order is `f32::total_cmp`'s order.
@@ -242,8 +242,9 @@ fn deciles_and_urban(rng: &Rng, scenario: &Scenario, part: Partition, comm: &dyn
     let (mut bytes, keys): (Vec<u8>, Vec<u32>) = (part.first..part.end())
         .into_par_iter()
         .map(|i| {
-            let urban = is_urban(rng, scenario, i);
-            (if urban { URBAN_BIT } else { 0 }, order_key(latent_income_of(rng, scenario, i, urban)))
+            let draws = rng.draws(i, 0);
+            let urban = is_urban(&draws, scenario);
+            (if urban { URBAN_BIT } else { 0 }, order_key(latent_income_of(&draws, scenario, urban)))
         })
         .unzip();
     let cuts = decile_cuts(&keys, part, comm);
@@ -317,9 +318,10 @@ fn for_each_created_link(
     let n = layout.citizens;
     let (rs, re) = (layout.region_start[r], layout.region_start[r + 1]);
     let others = n - (re - rs);
-    let extra = u32::from(p.links_frac > 0.0 && rng.bernoulli(p.links_frac, Stream::Friends, i, 0, u32::MAX));
+    let draws = rng.draws(i, 0);
+    let extra = u32::from(p.links_frac > 0.0 && draws.bernoulli(p.links_frac, Stream::Friends, u32::MAX));
     for s in 0..p.links_whole + extra {
-        let local = others == 0 || rng.bernoulli(p.in_region, Stream::Friends, i, 0, 4 * s);
+        let local = others == 0 || draws.bernoulli(p.in_region, Stream::Friends, 4 * s);
         if local {
             if !local_partners {
                 continue;
@@ -330,11 +332,11 @@ fn for_each_created_link(
             if span == 0 {
                 continue;
             }
-            let k = rng.below(u64::from(span), Stream::Friends, i, 0, 4 * s + 1) as u32;
+            let k = draws.below(u64::from(span), Stream::Friends, 4 * s + 1) as u32;
             let partner = lo + k + u32::from(lo + k >= i);
             f(partner, true);
         } else {
-            let k = rng.below(u64::from(others), Stream::Friends, i, 0, 4 * s + 2) as u32;
+            let k = draws.below(u64::from(others), Stream::Friends, 4 * s + 2) as u32;
             let partner = if k >= rs { k + (re - rs) } else { k };
             f(partner, false);
         }
@@ -457,15 +459,16 @@ fn build_chunk(
         let age0 = age0 as u8;
         let urban = t & URBAN_BIT != 0;
         let decile = t & 0x0f;
-        let mut aware = rng.bernoulli(aware_share, Stream::Aware, i, 0, 0);
+        let draws = rng.draws(i, 0);
+        let mut aware = draws.bernoulli(aware_share, Stream::Aware, 0);
         // Drawn only in opt-in systems, so compulsory ones keep their draws.
         let opted_out = scenario.participation_share < 1.0
-            && !rng.bernoulli(scenario.participation_share, Stream::Participation, i, 0, 0);
+            && !draws.bernoulli(scenario.participation_share, Stream::Participation, 0);
         aware &= !opted_out;
         let guardian = if age0 < pop.adult_age {
             let (glo, ghi) = layout.age_range(r, i64::from(pop.guardian_ages.min), i64::from(pop.guardian_ages.max));
             if ghi > glo {
-                glo + rng.below(u64::from(ghi - glo), Stream::Guardian, i, 0, 0) as u32
+                glo + draws.below(u64::from(ghi - glo), Stream::Guardian, 0) as u32
             } else {
                 NO_GUARDIAN
             }
@@ -481,8 +484,8 @@ fn build_chunk(
                 | if opted_out { flag::OPTED_OUT } else { 0 },
         );
         c.guardian.push(guardian);
-        c.compliance.push(rng.beta(&compliance, Stream::Compliance, i) as f32);
-        c.dissent.push(rng.beta(&dissent, Stream::Dissent, i) as f32);
+        c.compliance.push(draws.beta(&compliance, Stream::Compliance) as f32);
+        c.dissent.push(draws.beta(&dissent, Stream::Dissent) as f32);
     }
     c.gains = vec![0; len];
     c.losses = vec![0; len];

@@ -179,33 +179,101 @@ impl Rng {
         Rng { key0, key1 }
     }
 
+    /// The draws of one citizen on one day. The first round of the mixer
+    /// depends only on (citizen, day), so a caller making several draws
+    /// for the same citizen and day does it once; the bits are the same.
+    #[inline(always)]
+    pub fn draws(&self, citizen: u32, day: u32) -> Draws {
+        let a = u64::from(citizen) | (u64::from(day) << 32);
+        Draws { mixed: splitmix(a ^ self.key0), key0: self.key0, key1: self.key1 }
+    }
+
     /// 64 random bits for (stream, citizen, day, slot).
     #[inline(always)]
     pub fn bits(&self, stream: Stream, citizen: u32, day: u32, slot: u32) -> u64 {
-        let a = u64::from(citizen) | (u64::from(day) << 32);
-        let b = (u64::from(stream as u8) << 56) ^ u64::from(slot);
-        let h = splitmix(a ^ self.key0);
-        let h = splitmix(h ^ b.wrapping_mul(GOLDEN) ^ self.key1);
-        splitmix(h.wrapping_add(self.key0))
+        self.draws(citizen, day).bits(stream, slot)
     }
 
     /// A uniform in the open interval (0, 1), never 0 or 1, so its logarithm
     /// is finite.
     #[inline(always)]
     pub fn uniform(&self, stream: Stream, citizen: u32, day: u32, slot: u32) -> f64 {
-        ((self.bits(stream, citizen, day, slot) >> 11) as f64 + 0.5) * INV_2_53
+        self.draws(citizen, day).uniform(stream, slot)
     }
 
     /// `true` with probability `p`.
     #[inline(always)]
     pub fn bernoulli(&self, p: f64, stream: Stream, citizen: u32, day: u32, slot: u32) -> bool {
-        self.uniform(stream, citizen, day, slot) < p
+        self.draws(citizen, day).bernoulli(p, stream, slot)
     }
 
     /// An exponential variate with mean 1.
     #[inline(always)]
     pub fn exponential(&self, stream: Stream, citizen: u32, day: u32, slot: u32) -> f64 {
-        -self.uniform(stream, citizen, day, slot).ln()
+        self.draws(citizen, day).exponential(stream, slot)
+    }
+
+    /// A standard normal variate ([`Draws::normal`]).
+    #[inline]
+    pub fn normal(&self, stream: Stream, citizen: u32, day: u32, slot: &mut u32) -> f64 {
+        self.draws(citizen, day).normal(stream, slot)
+    }
+
+    /// A Gamma(shape, 1) variate ([`Draws::gamma`]).
+    #[inline]
+    pub fn gamma(&self, g: &GammaShape, stream: Stream, citizen: u32, day: u32, slot: &mut u32) -> f64 {
+        self.draws(citizen, day).gamma(g, stream, slot)
+    }
+
+    /// A Beta variate of a citizen's day 0 ([`Draws::beta`]).
+    #[inline]
+    pub fn beta(&self, b: &BetaShape, stream: Stream, citizen: u32) -> f64 {
+        self.draws(citizen, 0).beta(b, stream)
+    }
+
+    /// A uniform integer in `0..n` ([`Draws::below`]).
+    #[inline(always)]
+    pub fn below(&self, n: u64, stream: Stream, citizen: u32, day: u32, slot: u32) -> u64 {
+        self.draws(citizen, day).below(n, stream, slot)
+    }
+}
+
+/// The draws of one (citizen, day): [`Rng::draws`]. Every draw is still a
+/// pure function of (seed, stream, citizen, day, slot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Draws {
+    /// The first round of the mixer over (citizen, day).
+    mixed: u64,
+    key0: u64,
+    key1: u64,
+}
+
+impl Draws {
+    /// 64 random bits for (stream, slot).
+    #[inline(always)]
+    pub fn bits(&self, stream: Stream, slot: u32) -> u64 {
+        let b = (u64::from(stream as u8) << 56) ^ u64::from(slot);
+        let h = splitmix(self.mixed ^ b.wrapping_mul(GOLDEN) ^ self.key1);
+        splitmix(h.wrapping_add(self.key0))
+    }
+
+    /// A uniform in the open interval (0, 1), never 0 or 1, so its logarithm
+    /// is finite.
+    #[inline(always)]
+    pub fn uniform(&self, stream: Stream, slot: u32) -> f64 {
+        ((self.bits(stream, slot) >> 11) as f64 + 0.5) * INV_2_53
+    }
+
+    /// `true` with probability `p`.
+    #[inline(always)]
+    pub fn bernoulli(&self, p: f64, stream: Stream, slot: u32) -> bool {
+        self.uniform(stream, slot) < p
+    }
+
+    /// An exponential variate with mean 1.
+    #[inline(always)]
+    pub fn exponential(&self, stream: Stream, slot: u32) -> f64 {
+        -self.uniform(stream, slot).ln()
     }
 
     /// A standard normal variate by the ziggurat method (Marsaglia and
@@ -221,52 +289,44 @@ impl Rng {
     /// method is exact: the variate has the standard normal distribution,
     /// as the tests of this module check against Φ.
     #[inline(always)]
-    pub fn normal(&self, stream: Stream, citizen: u32, day: u32, slot: &mut u32) -> f64 {
-        let b = self.bits(stream, citizen, day, *slot);
+    pub fn normal(&self, stream: Stream, slot: &mut u32) -> f64 {
+        let b = self.bits(stream, *slot);
         *slot += 1;
         let layer = (b & 0x7f) as usize;
         let u = 2.0 * (((b >> 11) as f64 + 0.5) * INV_2_53) - 1.0;
         if u.abs() < ZIGGURAT_RATIO[layer] {
             return u * ZIGGURAT_X[layer];
         }
-        self.normal_outside_rectangles(layer, u, stream, citizen, day, slot)
+        self.normal_outside_rectangles(layer, u, stream, slot)
     }
 
     /// The ziggurat's rare case: a point of layer `layer` at `u` outside
     /// the part wholly under the density. Draws again if it is rejected.
     #[cold]
     #[inline(never)]
-    fn normal_outside_rectangles(
-        &self,
-        layer: usize,
-        u: f64,
-        stream: Stream,
-        citizen: u32,
-        day: u32,
-        slot: &mut u32,
-    ) -> f64 {
+    fn normal_outside_rectangles(&self, layer: usize, u: f64, stream: Stream, slot: &mut u32) -> f64 {
         if layer == 0 {
-            return self.normal_tail(stream, citizen, day, slot, u < 0.0);
+            return self.normal_tail(stream, slot, u < 0.0);
         }
         let x = &ZIGGURAT_X;
         let z = u * x[layer];
         let f0 = (-0.5 * (x[layer] * x[layer] - z * z)).exp();
         let f1 = (-0.5 * (x[layer + 1] * x[layer + 1] - z * z)).exp();
-        let v = self.uniform(stream, citizen, day, *slot);
+        let v = self.uniform(stream, *slot);
         *slot += 1;
         if f1 + v * (f0 - f1) < 1.0 {
             return z;
         }
-        self.normal(stream, citizen, day, slot)
+        self.normal(stream, slot)
     }
 
     /// A normal variate beyond ±R, the ziggurat's base: Marsaglia's
     /// rejection from an exponential tail.
     #[cold]
-    fn normal_tail(&self, stream: Stream, citizen: u32, day: u32, slot: &mut u32, negative: bool) -> f64 {
+    fn normal_tail(&self, stream: Stream, slot: &mut u32, negative: bool) -> f64 {
         loop {
-            let x = self.uniform(stream, citizen, day, *slot).ln() / ZIGGURAT_R;
-            let y = self.uniform(stream, citizen, day, *slot + 1).ln();
+            let x = self.uniform(stream, *slot).ln() / ZIGGURAT_R;
+            let y = self.uniform(stream, *slot + 1).ln();
             *slot += 2;
             if -2.0 * y >= x * x {
                 return if negative { x - ZIGGURAT_R } else { ZIGGURAT_R - x };
@@ -278,11 +338,11 @@ impl Rng {
     /// `*slot` upward; `*slot` is advanced past the slots used, so the
     /// caller can draw again from the same counter.
     #[inline]
-    pub fn gamma(&self, g: &GammaShape, stream: Stream, citizen: u32, day: u32, slot: &mut u32) -> f64 {
+    pub fn gamma(&self, g: &GammaShape, stream: Stream, slot: &mut u32) -> f64 {
         let (d, c) = (g.d, g.c);
         let variate = loop {
-            let x = self.normal(stream, citizen, day, slot);
-            let u = self.uniform(stream, citizen, day, *slot);
+            let x = self.normal(stream, slot);
+            let u = self.uniform(stream, *slot);
             *slot += 1;
             let v = 1.0 + c * x;
             if v <= 0.0 {
@@ -295,7 +355,7 @@ impl Rng {
         };
         if g.boost {
             // Shape below one: Gamma(a) = Gamma(a + 1) · U^(1/a).
-            let u = self.uniform(stream, citizen, day, *slot);
+            let u = self.uniform(stream, *slot);
             *slot += 1;
             return variate * u.powf(g.inverse_shape);
         }
@@ -304,18 +364,18 @@ impl Rng {
 
     /// A Beta(alpha, beta) variate as X / (X + Y) of two gamma variates.
     #[inline]
-    pub fn beta(&self, b: &BetaShape, stream: Stream, citizen: u32) -> f64 {
+    pub fn beta(&self, b: &BetaShape, stream: Stream) -> f64 {
         let mut slot = 0;
-        let x = self.gamma(&b.alpha, stream, citizen, 0, &mut slot);
-        let y = self.gamma(&b.beta, stream, citizen, 0, &mut slot);
+        let x = self.gamma(&b.alpha, stream, &mut slot);
+        let y = self.gamma(&b.beta, stream, &mut slot);
         x / (x + y)
     }
 
     /// A uniform integer in `0..n` (`n > 0`), by Lemire's multiply-shift
     /// (bias below 2^-32 for the populations used here).
     #[inline(always)]
-    pub fn below(&self, n: u64, stream: Stream, citizen: u32, day: u32, slot: u32) -> u64 {
-        ((u128::from(self.bits(stream, citizen, day, slot)) * u128::from(n)) >> 64) as u64
+    pub fn below(&self, n: u64, stream: Stream, slot: u32) -> u64 {
+        ((u128::from(self.bits(stream, slot)) * u128::from(n)) >> 64) as u64
     }
 }
 
@@ -600,12 +660,13 @@ mod tests {
         // Beyond R the ziggurat samples the tail alone: P(X ≤ x | X > R).
         let rng = Rng::new(14);
         let n = 100_000usize;
-        let sample: Vec<f64> = (0..n as u32).map(|i| rng.normal_tail(Stream::Income, i, 0, &mut 0, false)).collect();
+        let sample: Vec<f64> =
+            (0..n as u32).map(|i| rng.draws(i, 0).normal_tail(Stream::Income, &mut 0, false)).collect();
         assert!(sample.iter().all(|&x| x > ZIGGURAT_R));
         let beyond = 1.0 - phi(ZIGGURAT_R);
         let d = ks_distance(sample, |x| (phi(x) - phi(ZIGGURAT_R)) / beyond);
         assert!(d < ks_critical(n), "KS distance {d}");
-        assert!(rng.normal_tail(Stream::Income, 1, 0, &mut 0, true) < -ZIGGURAT_R);
+        assert!(rng.draws(1, 0).normal_tail(Stream::Income, &mut 0, true) < -ZIGGURAT_R);
     }
 
     #[test]
