@@ -497,31 +497,66 @@ fn build_chunk(
     c.next_candidate = vec![NO_DAY; len];
     c.ever_denied = vec![0; len];
 
-    // Links of this chunk's rows: created here, received from nearby
-    // citizens of the same region, received from other regions.
-    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(len * (2 * params.links_whole as usize + 2));
-    let src_lo = lo.saturating_sub(LOCAL_WINDOW);
-    let src_hi = hi.saturating_add(LOCAL_WINDOW).min(layout.citizens);
-    for j in src_lo..src_hi {
-        let r = layout.region_of(j);
-        let own = (lo..hi).contains(&j);
-        for_each_created_link(rng, layout, params, j, r, true, |p, local| {
-            if own {
-                pairs.push((j - lo, p));
-            }
-            if local && (lo..hi).contains(&p) {
-                pairs.push((p - lo, j));
-            }
-        });
-    }
-    pairs.extend(cross.iter().map(|&(d, s)| (d - lo, s)));
-    (c.friend_offsets, c.friends) = csr(len, &pairs);
+    (c.friend_offsets, c.friends) = chunk_friends(rng, layout, params, cross, lo, hi, CSR_BLOCK);
     c
 }
 
-/// Rows of friends (ascending, without repeats) from (row, friend) pairs in
-/// any order: a counting sort by row, then each short row sorted alone.
-fn csr(rows: usize, pairs: &[(u32, u32)]) -> (Vec<u32>, Vec<u32>) {
+/// Rows of a chunk's friend lists built at a time. A block's pairs and
+/// counts (about 5 MB) stay in cache, where a whole chunk's (up to 1,048,576
+/// rows, 80 MB) would not: the counting sort scatters each row's links.
+const CSR_BLOCK: usize = 1 << 16;
+
+/// The friends of citizens `lo..hi` in CSR form (offsets from 0), built
+/// `block` rows at a time: links created by the block's citizens, received
+/// from nearby citizens of the same region, and received from other
+/// regions (`cross`, as (far end, creator)). The result does not depend on
+/// `block`: every row is sorted and deduplicated on its own.
+fn chunk_friends(
+    rng: &Rng,
+    layout: &Layout,
+    params: GraphParams,
+    cross: &[(u32, u32)],
+    lo: u32,
+    hi: u32,
+    block: usize,
+) -> (Vec<u32>, Vec<u32>) {
+    let len = (hi - lo) as usize;
+    let blocks = len.div_ceil(block);
+    let (cross, cross_start) = group_by_bucket(vec![cross.to_vec()], blocks, |d| (d - lo) as usize / block);
+    let links = 2 * params.links_whole as usize + 2;
+    let mut offsets = Vec::with_capacity(len + 1);
+    offsets.push(0u32);
+    let mut friends = Vec::with_capacity(len * links);
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(block.min(len) * links);
+    for b in 0..blocks {
+        let a = lo + (b * block) as u32;
+        let e = (a + block as u32).min(hi);
+        pairs.clear();
+        let src_lo = a.saturating_sub(LOCAL_WINDOW);
+        let src_hi = e.saturating_add(LOCAL_WINDOW).min(layout.citizens);
+        for j in src_lo..src_hi {
+            let r = layout.region_of(j);
+            let own = (a..e).contains(&j);
+            for_each_created_link(rng, layout, params, j, r, true, |p, local| {
+                if own {
+                    pairs.push((j - a, p));
+                }
+                if local && (a..e).contains(&p) {
+                    pairs.push((p - a, j));
+                }
+            });
+        }
+        pairs.extend(cross[cross_start[b]..cross_start[b + 1]].iter().map(|&(d, s)| (d - a, s)));
+        append_rows((e - a) as usize, &pairs, &mut offsets, &mut friends);
+    }
+    friends.shrink_to_fit();
+    (offsets, friends)
+}
+
+/// Appends `rows` rows of friends (ascending, without repeats) built from
+/// (row, friend) pairs in any order: a counting sort by row, then each
+/// short row sorted alone.
+fn append_rows(rows: usize, pairs: &[(u32, u32)], offsets: &mut Vec<u32>, friends: &mut Vec<u32>) {
     let mut start = vec![0u32; rows + 1];
     for &(row, _) in pairs {
         start[row as usize + 1] += 1;
@@ -535,27 +570,18 @@ fn csr(rows: usize, pairs: &[(u32, u32)]) -> (Vec<u32>, Vec<u32>) {
         slots[at[row as usize] as usize] = f;
         at[row as usize] += 1;
     }
-    // Sort and deduplicate each row, compacting in place.
-    let mut offsets = Vec::with_capacity(rows + 1);
-    offsets.push(0u32);
-    let mut kept = 0usize;
     for k in 0..rows {
-        let (a, b) = (start[k] as usize, start[k + 1] as usize);
-        slots[a..b].sort_unstable();
+        let row = &mut slots[start[k] as usize..start[k + 1] as usize];
+        row.sort_unstable();
         let mut last = None;
-        for x in a..b {
-            let f = slots[x];
+        for &f in row.iter() {
             if last != Some(f) {
-                slots[kept] = f;
-                kept += 1;
+                friends.push(f);
                 last = Some(f);
             }
         }
-        offsets.push(kept as u32);
+        offsets.push(friends.len() as u32);
     }
-    slots.truncate(kept);
-    slots.shrink_to_fit();
-    (offsets, slots)
 }
 
 #[cfg(test)]
@@ -569,5 +595,34 @@ mod tests {
         let s = region_sizes(1_000_003, &vec![1.0; 31]);
         assert_eq!(s.iter().sum::<u32>(), 1_000_003);
         assert!(s.iter().max().unwrap() - s.iter().min().unwrap() <= 1);
+    }
+
+    #[test]
+    fn friend_lists_do_not_depend_on_the_block_size() {
+        let sc = scorelab_scenario::load_builtin("seed-article").expect("built-in");
+        let rng = Rng::new(8);
+        let n = 40_000;
+        let lay = layout(&rng, &sc, n, &crate::comm::Single);
+        let params = GraphParams::new(&sc);
+        let (lo, hi) = (10_000, 27_000);
+        let mut cross = Vec::new();
+        for i in 0..n {
+            for_each_created_link(&rng, &lay, params, i, lay.region_of(i), false, |p, _| {
+                if (lo..hi).contains(&p) {
+                    cross.push((p, i));
+                }
+            });
+        }
+        let whole = chunk_friends(&rng, &lay, params, &cross, lo, hi, (hi - lo) as usize);
+        assert_eq!(whole.0.len(), (hi - lo) as usize + 1);
+        assert!(whole.1.len() > 7 * (hi - lo) as usize, "{} links", whole.1.len());
+        for block in [1, 150, 4096, 5000] {
+            assert!(chunk_friends(&rng, &lay, params, &cross, lo, hi, block) == whole, "block {block}");
+        }
+        // Every row is ascending, without repeats or the citizen itself.
+        for (k, row) in whole.0.windows(2).enumerate() {
+            let friends = &whole.1[row[0] as usize..row[1] as usize];
+            assert!(friends.windows(2).all(|w| w[0] < w[1]) && !friends.contains(&(lo + k as u32)));
+        }
     }
 }
