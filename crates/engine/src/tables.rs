@@ -95,6 +95,19 @@ impl ActivityRates {
         ActivityRates { count, rates, suffix, any, eligible }
     }
 
+    /// The activities with a positive rate for (age, decile): the row's
+    /// `eligible`, without the rest of the row.
+    #[inline(always)]
+    pub fn eligible(&self, age: u32, decile: u8) -> u16 {
+        self.eligible[(age.min(255) * 10 + u32::from(decile) - 1) as usize]
+    }
+
+    /// The probability of any attempt for (age, decile): the row's `any`.
+    #[inline(always)]
+    pub fn any(&self, age: u32, decile: u8) -> f64 {
+        self.any[(age.min(255) * 10 + u32::from(decile) - 1) as usize]
+    }
+
     /// The row of (age, decile); ages above 255 use 255.
     #[inline]
     pub fn row(&self, age: u32, decile: u8) -> ActivityRow<'_> {
