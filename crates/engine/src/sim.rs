@@ -173,12 +173,23 @@ impl Simulation {
         let accs = (0..chunks).map(|_| DayAcc::new(&histogram, &fine, g, b, a, group_slots)).collect();
         let serial = DayAcc::new(&histogram, &fine, g, b, a, group_slots);
         let totals = RunTotals::empty(u64::from(config.citizens), b, a);
+        let thresholds: Vec<i64> =
+            scenario.score.grades.iter().map(|gr| gr.threshold_milli.unwrap_or(i64::MIN)).collect();
+        let thresholds = (!thresholds.is_empty() && thresholds.windows(2).all(|w| w[0] >= w[1])).then_some(thresholds);
+        let triggered = (0..g * 2)
+            .map(|state| {
+                let (s, r) = tables.triggers.sets(state / 2, state % 2 == 1);
+                s | r
+            })
+            .collect();
         Ok(Simulation {
             group_denials: vec![0; group_slots * a],
             group_wrongful: vec![0; group_slots * a],
             group_grants: vec![0; group_slots * a],
             model: Model {
                 burn_in: scenario.burn_in_days,
+                thresholds,
+                triggered,
                 scenario,
                 rng,
                 rules,
@@ -423,8 +434,14 @@ impl Simulation {
         self.chunks.par_iter_mut().zip(self.scores.par_iter()).zip(self.accs.par_iter_mut()).for_each(
             |((chunk, scores), acc)| {
                 acc.clear();
+                // `records_for`'s own early exits, tested here over the columns
+                // so the common citizen-day costs no call.
+                let year_start = t % YEAR == 0;
                 for j in 0..chunk.len() {
-                    ctx.records_for(chunk, scores, acc, j, t);
+                    let exits = chunk.flags[j] & flag::LISTED != 0 && u32::from(chunk.listing_end[j]) <= t;
+                    if exits || year_start || u32::from(chunk.next_candidate[j]) == t {
+                        ctx.records_for(chunk, scores, acc, j, t);
+                    }
                 }
             },
         );
@@ -487,8 +504,13 @@ impl Simulation {
         self.chunks.par_iter().zip(self.scores.par_iter_mut()).for_each(|(chunk, scores)| {
             for (j, s) in scores.iter_mut().enumerate() {
                 // S needs G and L only; E is not brought to the day.
-                let t0 = u32::from(chunk.last_update[j]);
-                *s = rules.own(rules.decay(chunk.gains[j], t0, t), rules.decay(chunk.losses[j], t0, t)) as i32;
+                let (g, l) = (chunk.gains[j], chunk.losses[j]);
+                *s = if g | l == 0 {
+                    rules.own(0, 0)
+                } else {
+                    let factor = rules.factor(u32::from(chunk.last_update[j]), t);
+                    rules.own(ScoreRules::decay_by(g, factor), ScoreRules::decay_by(l, factor))
+                } as i32;
             }
         });
         if self.part.ranks > 1 {
@@ -720,13 +742,11 @@ impl Simulation {
     /// Steps 6–9 for every citizen.
     fn settle_pass(&mut self, t: u32) {
         let ctx = &self.model;
-        self.chunks.par_iter_mut().zip(self.scores.par_iter_mut()).zip(self.accs.par_iter_mut()).for_each(
-            |((chunk, scores), acc)| {
-                for (j, score) in scores.iter_mut().enumerate() {
-                    *score = ctx.settle(chunk, acc, j, t) as i32;
-                }
-            },
-        );
+        self.chunks
+            .par_iter_mut()
+            .zip(self.scores.par_iter_mut())
+            .zip(self.accs.par_iter_mut())
+            .for_each(|((chunk, scores), acc)| ctx.settle_chunk(chunk, scores, acc, t));
     }
 
     /// Per-run figures by income decile, urban/rural, age band and region.
@@ -934,6 +954,14 @@ pub(crate) struct Model {
     pub(crate) chunk_size: usize,
     /// Days of burn-in: the first days of the run, not counted in its totals.
     pub(crate) burn_in: u32,
+    /// Grade thresholds (thousandths, the lowest grade's as `i64::MIN`) when
+    /// they never rise from one grade to the next, as validated scenarios
+    /// have them: the grade is then the number of thresholds above the
+    /// score (see [`Model::grade`]). `None`: the scenario's own scan.
+    pub(crate) thresholds: Option<Vec<i64>>,
+    /// Per (grade, listed) state: the activities whose sanction or reward
+    /// is met there (`sanctioned | rewarded` of the trigger table).
+    pub(crate) triggered: Vec<u16>,
 }
 
 impl Model {
@@ -949,6 +977,18 @@ impl Model {
     #[inline]
     pub(crate) fn age_on(&self, age0: u8, t: u32) -> u32 {
         u32::from(age0) + self.years(t)
+    }
+
+    /// The grade of an effective score: the scenario's `grade_of`, by
+    /// counting the thresholds above the score when they never rise (the
+    /// first grade whose threshold is at most the score comes right after
+    /// them; past the last grade, the last).
+    #[inline(always)]
+    fn grade(&self, effective: i64) -> usize {
+        match &self.thresholds {
+            Some(th) => th.iter().map(|&x| usize::from(x > effective)).sum::<usize>().min(th.len() - 1),
+            None => self.scenario.score.grade_of(effective),
+        }
     }
 
     #[inline]
@@ -970,7 +1010,7 @@ impl Model {
             effective,
             friends_term,
             has_friends,
-            grade: self.scenario.score.grade_of(effective),
+            grade: self.grade(effective),
             listed: chunk.flags[j] & flag::LISTED != 0,
             backed: chunk.flags[j] & flag::BACKED != 0,
         }
@@ -1003,7 +1043,7 @@ impl Model {
     fn wrongful(&self, k: usize, v: &View) -> bool {
         let own = self.rules.own(v.gains, v.losses - v.erroneous(&self.rules));
         let eff = self.rules.effective(own, v.friends_term, v.has_friends);
-        let grade = self.scenario.score.grade_of(eff);
+        let grade = self.grade(eff);
         self.met_set(&self.tables.sanctions[k], grade, v.listed && v.backed) == 0
     }
 
@@ -1287,6 +1327,121 @@ impl Model {
         }
     }
 
+    /// Steps 6–9 for a chunk, in two loops. The first goes over the columns
+    /// of every citizen: it computes the effective score and grade and, for
+    /// the common citizen (not tracked, no activity trigger met, no appeal
+    /// possible today), everything step 9 counts; the rare others are
+    /// listed. The second runs [`Model::settle`] for those. Both give the
+    /// same figures: the first loop is `settle` for a citizen with nothing
+    /// to draw, and whether a citizen has something to draw is decided
+    /// from a superset of `settle`'s own conditions. Counts are sums, so
+    /// the order in which citizens are added does not matter; audit rows
+    /// come only from the second loop, in row order as before.
+    fn settle_chunk(&self, chunk: &mut Chunk, scores: &mut [i32], acc: &mut DayAcc, t: u32) {
+        let n = chunk.len();
+        let rules = &self.rules;
+        let years = self.years(t);
+        let adult = u32::from(self.scenario.population.adult_age);
+        let appeals = &self.scenario.appeals;
+        let (appeals_on, window, visible) = (appeals.enabled, appeals.window_days, appeals.visible_records);
+        let triggers = self.tables.any_daily_trigger;
+        let mix = rules.enabled && rules.weight != 0;
+        let (w_own, w_friends) = (1000 - rules.weight, rules.weight);
+        let (enabled, base, min, max) = (rules.enabled, rules.base, rules.min, rules.max);
+        let base_clamped = base.clamp(min, max);
+        let grade_count = self.scenario.score.grades.len();
+        let mut slow = std::mem::take(&mut acc.slow);
+        slow.clear();
+        {
+            let flags = &chunk.flags[..n];
+            let age0 = &chunk.age0[..n];
+            let decile = &chunk.decile[..n];
+            let activities = &self.tables.activities;
+            let first = chunk.first;
+            let gains = &chunk.gains[..n];
+            let losses = &chunk.losses[..n];
+            let erroneous = &chunk.erroneous[..n];
+            let last_update = &chunk.last_update[..n];
+            let last_denial = &chunk.last_denial[..n];
+            let friends_term = &chunk.friends_term[..n];
+            let offsets = &chunk.friend_offsets[..n + 1];
+            let scores = &mut scores[..n];
+            let (mut adults, mut sum, mut listed_count, mut unbacked_count) = (0u64, 0i64, 0u32, 0u32);
+            let (mut lowest, mut highest) = (i64::MAX, i64::MIN);
+            let histogram = &mut acc.histogram[..];
+            let fine = &mut acc.fine[..];
+            let grades = &mut acc.grades[..grade_count];
+            for j in 0..n {
+                let f = flags[j];
+                // Step 6: the view of `Model::view`, G and L decayed by one factor.
+                let factor = rules.factor(u32::from(last_update[j]), t);
+                let own = if !enabled {
+                    base
+                } else if gains[j] | losses[j] == 0 {
+                    // Nothing to decay (`decay` of 0 is 0).
+                    base_clamped
+                } else {
+                    let g = ScoreRules::decay_by(gains[j], factor);
+                    let l = ScoreRules::decay_by(losses[j], factor);
+                    (base + g + l).clamp(min, max)
+                };
+                let has_friends = offsets[j + 1] > offsets[j];
+                let effective = if mix && has_friends {
+                    crate::score::div_1000_half_even(w_own * own + w_friends * i64::from(friends_term[j]))
+                } else {
+                    own
+                };
+                let grade = self.grade(effective);
+                let listed = f & flag::LISTED != 0;
+                let backed = f & flag::BACKED != 0;
+                let last = last_denial[j];
+                let age = u32::from(age0[j]) + years;
+                // Step 7's test and first draw, as `settle` makes them: a
+                // citizen whose draw says "no attempt" has nothing more to do.
+                let attempts = triggers
+                    && f & flag::OPTED_OUT == 0
+                    && self.triggered[grade * 2 + usize::from(listed)] & activities.eligible(age, decile[j]) != 0
+                    && self.rng.uniform(Stream::Activity, first + j as u32, t, 0) < activities.any(age, decile[j]);
+                let rare = f & flag::TRACKED != 0
+                    || attempts
+                    || (appeals_on
+                        && ((last != NO_DAY && t - u32::from(last) < window)
+                            || (visible && (erroneous[j] != 0 || (listed && !backed)))));
+                if rare {
+                    slow.push(j as u32);
+                    continue;
+                }
+                // Step 9.
+                if listed {
+                    listed_count += 1;
+                    unbacked_count += u32::from(!backed);
+                }
+                if age >= adult {
+                    adults += 1;
+                    sum += effective;
+                    (lowest, highest) = (lowest.min(effective), highest.max(effective));
+                    histogram[self.histogram.bin_of(effective)] += 1;
+                    fine[self.fine.bin_of(effective)] += 1;
+                    grades[grade] += 1;
+                }
+                scores[j] = effective as i32;
+            }
+            acc.adults += adults;
+            acc.score_sum += sum;
+            acc.blacklisted += listed_count;
+            acc.blacklisted_erroneous += unbacked_count;
+            if adults > 0 {
+                // `bin_of` never decreases with the score.
+                acc.widen_fine(self.fine.bin_of(lowest), self.fine.bin_of(highest));
+            }
+        }
+        for &j in &slow {
+            let j = j as usize;
+            scores[j] = self.settle(chunk, acc, j, t) as i32;
+        }
+        acc.slow = slow;
+    }
+
     /// Steps 6–9 for citizen j; returns the effective score at the end of the day.
     fn settle(&self, chunk: &mut Chunk, acc: &mut DayAcc, j: usize, t: u32) -> i64 {
         let i = chunk.first + j as u32;
@@ -1396,7 +1551,9 @@ impl Model {
             acc.adults += 1;
             acc.score_sum += v.effective;
             acc.histogram[self.histogram.bin_of(v.effective)] += 1;
-            acc.fine[self.fine.bin_of(v.effective)] += 1;
+            let bin = self.fine.bin_of(v.effective);
+            acc.fine[bin] += 1;
+            acc.widen_fine(bin, bin);
             acc.grades[v.grade] += 1;
         }
         if tracked {
