@@ -519,6 +519,13 @@ impl Simulation {
         let scores = &self.scores;
         let ghosts = self.ghosts.as_ref();
         let (size, part) = (self.model.chunk_size, self.part);
+        // Chunk sizes are powers of two (`state::chunk_size`, and a checkpoint
+        // must match it): a friend's chunk and row by a shift and a mask, not
+        // two divisions per friend.
+        assert!(size.is_power_of_two(), "chunk size {size}");
+        let (shift, mask) = (size.trailing_zeros(), size - 1);
+        // In a run held whole by this process every friend is held here.
+        let whole = part.ranks == 1;
         self.chunks.par_iter_mut().enumerate().for_each(|(c, chunk)| {
             // Friends held elsewhere, in row order (only partitioned runs have them, and ghosts).
             let mut elsewhere = ghosts.map(|g| g.slots[c].iter().map(|&slot| g.scores[slot as usize]));
@@ -528,13 +535,20 @@ impl Simulation {
                     continue;
                 }
                 let mut sum = 0i64;
-                for &f in friends {
-                    sum += if part.owns(f) {
+                if whole {
+                    for &f in friends {
                         let at = (f - part.first) as usize;
-                        i64::from(scores[at / size][at % size])
-                    } else {
-                        i64::from(elsewhere.as_mut().and_then(Iterator::next).unwrap_or(0))
-                    };
+                        sum += i64::from(scores[at >> shift][at & mask]);
+                    }
+                } else {
+                    for &f in friends {
+                        sum += if part.owns(f) {
+                            let at = (f - part.first) as usize;
+                            i64::from(scores[at >> shift][at & mask])
+                        } else {
+                            i64::from(elsewhere.as_mut().and_then(Iterator::next).unwrap_or(0))
+                        };
+                    }
                 }
                 let f = div_round_half_even(sum, friends.len() as i64);
                 chunk.friends_term[j] = f as i32;
