@@ -1097,6 +1097,35 @@ impl Model {
         let c = f64::from(chunk.compliance[j]) - 0.5;
         let d = f64::from(chunk.dissent[j]) - 0.5;
         let urban = chunk.flags[j] & flag::URBAN != 0;
+        let pairs = &self.tables.trait_pairs;
+        if pairs.len() <= 32 {
+            // Every trait term this citizen's ages need, first, once per
+            // (β_c, β_d) pair: the same expression as below, so the same bits.
+            let mut terms = [0.0f64; 32];
+            for (term, pair) in terms.iter_mut().zip(pairs) {
+                if age >= pair.age_min && age <= pair.age_max {
+                    *term = (pair.compliance_slope * c + pair.dissent_slope * d).exp();
+                }
+            }
+            let mut total = 0.0;
+            for (b, row) in self.tables.behaviours.iter().enumerate() {
+                if age < row.age_min || age > row.age_max {
+                    items[2 * b] = 0.0;
+                    items[2 * b + 1] = 0.0;
+                    base[b] = 0.0;
+                    continue;
+                }
+                let mut rate = row.daily_rate * terms[row.trait_term];
+                if urban {
+                    rate *= row.urban_multiplier;
+                }
+                base[b] = rate;
+                items[2 * b] = rate * row.bound;
+                items[2 * b + 1] = row.spurious_daily;
+                total += items[2 * b] + items[2 * b + 1];
+            }
+            return total;
+        }
         let mut total = 0.0;
         // Trait terms already computed today, by (β_c, β_d) pair: the same
         // expression gives the same bits, so sharing it changes nothing.
