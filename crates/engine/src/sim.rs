@@ -182,7 +182,7 @@ impl Simulation {
                 s | r
             })
             .collect();
-        Ok(Simulation {
+        let mut sim = Simulation {
             group_denials: vec![0; group_slots * a],
             group_wrongful: vec![0; group_slots * a],
             group_grants: vec![0; group_slots * a],
@@ -190,6 +190,7 @@ impl Simulation {
                 burn_in: scenario.burn_in_days,
                 thresholds,
                 triggered,
+                bin_table: None,
                 scenario,
                 rng,
                 rules,
@@ -212,7 +213,9 @@ impl Simulation {
             totals,
             audit: Vec::new(),
             school_denials_today: 0,
-        })
+        };
+        sim.model.bin_table = sim.model.build_bin_table();
+        Ok(sim)
     }
 
     /// The scenario being run.
@@ -434,15 +437,7 @@ impl Simulation {
         self.chunks.par_iter_mut().zip(self.scores.par_iter()).zip(self.accs.par_iter_mut()).for_each(
             |((chunk, scores), acc)| {
                 acc.clear();
-                // `records_for`'s own early exits, tested here over the columns
-                // so the common citizen-day costs no call.
-                let year_start = t % YEAR == 0;
-                for j in 0..chunk.len() {
-                    let exits = chunk.flags[j] & flag::LISTED != 0 && u32::from(chunk.listing_end[j]) <= t;
-                    if exits || year_start || u32::from(chunk.next_candidate[j]) == t {
-                        ctx.records_for(chunk, scores, acc, j, t);
-                    }
-                }
+                ctx.records_chunk(chunk, scores, acc, t);
             },
         );
         // Buffers move to the serial step, in chunk order.
@@ -973,6 +968,11 @@ pub(crate) struct Model {
     /// have them: the grade is then the number of thresholds above the
     /// score (see [`Model::grade`]). `None`: the scenario's own scan.
     pub(crate) thresholds: Option<Vec<i64>>,
+    /// Per fine bin, the coarse histogram bin (high byte) and the grade (low
+    /// byte) of every score in it, when each fine bin lies inside one coarse
+    /// bin and one grade (thresholds and 10-point edges on 0.1-point edges,
+    /// as in the built-in scenarios): see [`Model::bins`]. `None` otherwise.
+    pub(crate) bin_table: Option<Vec<u16>>,
     /// Per (grade, listed) state: the activities whose sanction or reward
     /// is met there (`sanctioned | rewarded` of the trigger table).
     pub(crate) triggered: Vec<u16>,
@@ -1003,6 +1003,43 @@ impl Model {
             Some(th) => th.iter().map(|&x| usize::from(x > effective)).sum::<usize>().min(th.len() - 1),
             None => self.scenario.score.grade_of(effective),
         }
+    }
+
+    /// The table behind [`Model::bins`], or `None` when some fine bin
+    /// straddles a coarse bin edge or a grade threshold (or there are more
+    /// than 255 coarse bins or grades). Both the coarse bin and the grade
+    /// never decrease with the score, so a bin whose first and last scores
+    /// agree on them agrees on them throughout.
+    fn build_bin_table(&self) -> Option<Vec<u16>> {
+        let (fine, histogram) = (&self.fine, &self.histogram);
+        if histogram.bins > 255 || self.scenario.score.grades.len() > 255 {
+            return None;
+        }
+        (0..fine.bins as i64)
+            .map(|b| {
+                let lo = fine.origin + b * fine.width;
+                let hi = lo + fine.width - 1;
+                let (coarse, grade) = (histogram.bin_of(lo), self.grade(lo));
+                (coarse == histogram.bin_of(hi) && grade == self.grade(hi)).then_some((coarse << 8 | grade) as u16)
+            })
+            .collect()
+    }
+
+    /// The fine bin, coarse histogram bin and grade of an effective score:
+    /// `(fine.bin_of, histogram.bin_of, grade)`, the last two read from the
+    /// bin table for scores inside the fine bins' span (where `fine.bin_of`
+    /// clamps nothing).
+    #[inline(always)]
+    fn bins(&self, effective: i64) -> (usize, usize, usize) {
+        let fine = self.fine.bin_of(effective);
+        if let Some(table) = &self.bin_table {
+            let x = effective - self.fine.origin;
+            if x >= 0 && x < table.len() as i64 * self.fine.width {
+                let v = table[fine];
+                return (fine, usize::from(v >> 8), usize::from(v & 0xff));
+            }
+        }
+        (fine, self.histogram.bin_of(effective), self.grade(effective))
     }
 
     #[inline]
@@ -1370,6 +1407,20 @@ impl Model {
         }
     }
 
+    /// Steps 2–4 for a chunk. `records_for`'s own early exits are tested
+    /// here over the columns, so the common citizen-day costs no call.
+    /// (Not inlined: one call a chunk, and profiles see the pass by name.)
+    #[inline(never)]
+    fn records_chunk(&self, chunk: &mut Chunk, scores: &[i32], acc: &mut DayAcc, t: u32) {
+        let year_start = t % YEAR == 0;
+        for j in 0..chunk.len() {
+            let exits = chunk.flags[j] & flag::LISTED != 0 && u32::from(chunk.listing_end[j]) <= t;
+            if exits || year_start || u32::from(chunk.next_candidate[j]) == t {
+                self.records_for(chunk, scores, acc, j, t);
+            }
+        }
+    }
+
     /// Steps 6–9 for a chunk, in two loops. The first goes over the columns
     /// of every citizen: it computes the effective score and grade and, for
     /// the common citizen (not tracked, no activity trigger met, no appeal
@@ -1380,6 +1431,7 @@ impl Model {
     /// from a superset of `settle`'s own conditions. Counts are sums, so
     /// the order in which citizens are added does not matter; audit rows
     /// come only from the second loop, in row order as before.
+    #[inline(never)]
     fn settle_chunk(&self, chunk: &mut Chunk, scores: &mut [i32], acc: &mut DayAcc, t: u32) {
         let n = chunk.len();
         let rules = &self.rules;
@@ -1434,7 +1486,7 @@ impl Model {
                 } else {
                     own
                 };
-                let grade = self.grade(effective);
+                let (fine_bin, coarse_bin, grade) = self.bins(effective);
                 let listed = f & flag::LISTED != 0;
                 let backed = f & flag::BACKED != 0;
                 let last = last_denial[j];
@@ -1463,8 +1515,8 @@ impl Model {
                     adults += 1;
                     sum += effective;
                     (lowest, highest) = (lowest.min(effective), highest.max(effective));
-                    histogram[self.histogram.bin_of(effective)] += 1;
-                    fine[self.fine.bin_of(effective)] += 1;
+                    histogram[coarse_bin] += 1;
+                    fine[fine_bin] += 1;
                     grades[grade] += 1;
                 }
                 scores[j] = effective as i32;
@@ -1607,5 +1659,33 @@ impl Model {
             acc.audit.push(row);
         }
         v.effective
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comm::Single;
+
+    /// `Model::bins` (the bin table where a scenario allows it) equals the
+    /// fine bin, coarse bin and grade computed one by one, for every
+    /// built-in scenario, at every 0.1-point edge of the range and past it.
+    #[test]
+    fn bin_table_matches_the_bins_and_grade_of_each_score() {
+        for name in scorelab_scenario::builtin_names() {
+            let sc = scorelab_scenario::load_builtin(name).unwrap_or_else(|e| panic!("{e}"));
+            let config = RunConfig { citizens: 100, days: sc.burn_in_days + 2, seed: 1, tracked: vec![] };
+            let sim = Simulation::empty(&sc, config, Arc::new(Single)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let m = &sim.model;
+            let (lo, hi) = (sc.score.min_milli - 3 * m.fine.width, sc.score.max_milli + 3 * m.fine.width);
+            let mut s = lo;
+            while s <= hi {
+                for e in [s - 1, s, s + 1, s + m.fine.width / 2] {
+                    let want = (m.fine.bin_of(e), m.histogram.bin_of(e), sc.score.grade_of(e));
+                    assert_eq!(m.bins(e), want, "{name}: score {e}");
+                }
+                s += m.fine.width;
+            }
+        }
     }
 }
