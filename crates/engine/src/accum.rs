@@ -80,6 +80,15 @@ pub struct DayAcc {
     pub group_grants: Vec<u32>,
     pub misattributed: Vec<Misattributed>,
     pub audit: Vec<AuditRow>,
+    /// Bins `fine_lo ..= fine_hi` hold every non-zero count of `fine`
+    /// (none when `fine_lo > fine_hi`): a chunk's adults fill a narrow band
+    /// of the 20,001 bins, so clearing and summing only that band saves
+    /// most of the per-chunk daily work. A new accumulator covers every bin.
+    pub fine_lo: usize,
+    pub fine_hi: usize,
+    /// Scratch of the settle pass: rows of the chunk's citizens that need
+    /// the full `settle` today (kept to reuse its allocation; not a figure).
+    pub slow: Vec<u32>,
 }
 
 impl DayAcc {
@@ -114,16 +123,29 @@ impl DayAcc {
             group_grants: vec![0; group_slots * activities],
             misattributed: Vec::new(),
             audit: Vec::new(),
+            slow: Vec::new(),
+            fine_lo: 0,
+            fine_hi: fine.bins - 1,
         }
+    }
+
+    /// Widens the band of fine bins in use to `lo ..= hi`.
+    #[inline]
+    pub fn widen_fine(&mut self, lo: usize, hi: usize) {
+        self.fine_lo = self.fine_lo.min(lo);
+        self.fine_hi = self.fine_hi.max(hi);
     }
 
     /// Zeroes every count, keeping the buffers.
     pub fn clear(&mut self) {
         self.adults = 0;
         self.score_sum = 0;
+        if self.fine_lo <= self.fine_hi {
+            self.fine[self.fine_lo..=self.fine_hi].fill(0);
+        }
+        (self.fine_lo, self.fine_hi) = (usize::MAX, 0);
         for v in [
             &mut self.histogram,
-            &mut self.fine,
             &mut self.grades,
             &mut self.true_events,
             &mut self.correct_records,
@@ -188,7 +210,10 @@ impl DayTotals {
         m.adults += acc.adults;
         self.score_sum += acc.score_sum;
         add(&mut m.score_histogram, &acc.histogram);
-        add(&mut self.fine, &acc.fine);
+        if acc.fine_lo <= acc.fine_hi {
+            let band = acc.fine_lo..=acc.fine_hi;
+            add(&mut self.fine[band.clone()], &acc.fine[band]);
+        }
         add(&mut m.grade_counts, &acc.grades);
         m.blacklisted += u64::from(acc.blacklisted);
         m.blacklisted_erroneous += u64::from(acc.blacklisted_erroneous);

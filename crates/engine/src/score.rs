@@ -20,6 +20,20 @@ pub fn div_round_half_even(num: i64, den: i64) -> i64 {
     }
 }
 
+/// [`div_round_half_even`]`(num, 1000)` without the two Euclidean
+/// divisions: one truncating division by the constant (a multiplication),
+/// the remainder brought into 0..1000, then the tie broken to even.
+/// Identical for every `num`.
+#[inline(always)]
+pub fn div_1000_half_even(num: i64) -> i64 {
+    let q0 = num / 1000;
+    let r0 = num - q0 * 1000;
+    let neg = i64::from(r0 < 0);
+    let q = q0 - neg;
+    let r = r0 + 1000 * neg;
+    q + i64::from(r > 500 || (r == 500 && q & 1 == 1))
+}
+
 /// `y` rounded to the nearest integer, ties to even, without a libm call:
 /// adding and subtracting 1.5·2^52 leaves exactly the integer that IEEE
 /// round-to-nearest-even picks, for |y| < 2^51 (beyond, the slow path).
@@ -83,6 +97,20 @@ impl ScoreRules {
         round_half_even(x0 as f64 * f) as i64
     }
 
+    /// The decay factor 2^(−(t−t0)/h) that [`ScoreRules::decay`] applies.
+    #[inline(always)]
+    pub fn factor(&self, t0: u32, t: u32) -> f64 {
+        let k = (t - t0) as usize;
+        self.factor[k.min(self.factor.len() - 1)]
+    }
+
+    /// [`ScoreRules::decay`] with the factor already looked up: a zero stays
+    /// zero (0 · f rounds to 0), so no branch is needed.
+    #[inline(always)]
+    pub fn decay_by(x0: i64, factor: f64) -> i64 {
+        round_half_even(x0 as f64 * factor) as i64
+    }
+
     /// G, L and E as they stand on day `t`.
     #[inline]
     pub fn components(&self, stored: Components, t0: u32, t: u32) -> Components {
@@ -143,6 +171,37 @@ mod tests {
         }
         for y in [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.0, -0.0, 4503599627370495.5] {
             assert_eq!(round_half_even(y), y.round_ties_even(), "{y}");
+        }
+    }
+
+    #[test]
+    fn division_by_1000_matches_the_euclidean_form() {
+        let rng = crate::rng::Rng::new(9);
+        let check = |n: i64| assert_eq!(div_1000_half_even(n), div_round_half_even(n, 1000), "{n}");
+        for base in [0i64, 1000, -1000, 2_000_000_000_000, -2_000_000_000_000, 123_456_000, -987_654_000] {
+            for d in -1502..=1502 {
+                check(base + d);
+            }
+        }
+        for i in 0..200_000u32 {
+            let u = rng.bits(crate::rng::Stream::Accept, i, 0, 0) as i64;
+            check(u >> (i % 40));
+            check(u);
+        }
+        check(i64::MIN + 1000);
+        check(i64::MAX - 1000);
+    }
+
+    #[test]
+    fn decay_by_a_looked_up_factor_matches_decay() {
+        let r = rules(730.0, 150);
+        for t0 in [0u32, 5, 700] {
+            for t in [t0, t0 + 1, t0 + 364, t0 + 2000, 3000, 5000] {
+                for x0 in [0i64, 1, -1, 3, -5, 4_999, -50_000, 1_234_567, -2_000_000] {
+                    let t = t.max(t0);
+                    assert_eq!(ScoreRules::decay_by(x0, r.factor(t0, t)), r.decay(x0, t0, t));
+                }
+            }
         }
     }
 

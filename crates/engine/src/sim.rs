@@ -173,12 +173,24 @@ impl Simulation {
         let accs = (0..chunks).map(|_| DayAcc::new(&histogram, &fine, g, b, a, group_slots)).collect();
         let serial = DayAcc::new(&histogram, &fine, g, b, a, group_slots);
         let totals = RunTotals::empty(u64::from(config.citizens), b, a);
-        Ok(Simulation {
+        let thresholds: Vec<i64> =
+            scenario.score.grades.iter().map(|gr| gr.threshold_milli.unwrap_or(i64::MIN)).collect();
+        let thresholds = (!thresholds.is_empty() && thresholds.windows(2).all(|w| w[0] >= w[1])).then_some(thresholds);
+        let triggered = (0..g * 2)
+            .map(|state| {
+                let (s, r) = tables.triggers.sets(state / 2, state % 2 == 1);
+                s | r
+            })
+            .collect();
+        let mut sim = Simulation {
             group_denials: vec![0; group_slots * a],
             group_wrongful: vec![0; group_slots * a],
             group_grants: vec![0; group_slots * a],
             model: Model {
                 burn_in: scenario.burn_in_days,
+                thresholds,
+                triggered,
+                bin_table: None,
                 scenario,
                 rng,
                 rules,
@@ -201,7 +213,9 @@ impl Simulation {
             totals,
             audit: Vec::new(),
             school_denials_today: 0,
-        })
+        };
+        sim.model.bin_table = sim.model.build_bin_table();
+        Ok(sim)
     }
 
     /// The scenario being run.
@@ -423,9 +437,7 @@ impl Simulation {
         self.chunks.par_iter_mut().zip(self.scores.par_iter()).zip(self.accs.par_iter_mut()).for_each(
             |((chunk, scores), acc)| {
                 acc.clear();
-                for j in 0..chunk.len() {
-                    ctx.records_for(chunk, scores, acc, j, t);
-                }
+                ctx.records_chunk(chunk, scores, acc, t);
             },
         );
         // Buffers move to the serial step, in chunk order.
@@ -487,8 +499,13 @@ impl Simulation {
         self.chunks.par_iter().zip(self.scores.par_iter_mut()).for_each(|(chunk, scores)| {
             for (j, s) in scores.iter_mut().enumerate() {
                 // S needs G and L only; E is not brought to the day.
-                let t0 = u32::from(chunk.last_update[j]);
-                *s = rules.own(rules.decay(chunk.gains[j], t0, t), rules.decay(chunk.losses[j], t0, t)) as i32;
+                let (g, l) = (chunk.gains[j], chunk.losses[j]);
+                *s = if g | l == 0 {
+                    rules.own(0, 0)
+                } else {
+                    let factor = rules.factor(u32::from(chunk.last_update[j]), t);
+                    rules.own(ScoreRules::decay_by(g, factor), ScoreRules::decay_by(l, factor))
+                } as i32;
             }
         });
         if self.part.ranks > 1 {
@@ -497,6 +514,13 @@ impl Simulation {
         let scores = &self.scores;
         let ghosts = self.ghosts.as_ref();
         let (size, part) = (self.model.chunk_size, self.part);
+        // Chunk sizes are powers of two (`state::chunk_size`, and a checkpoint
+        // must match it): a friend's chunk and row by a shift and a mask, not
+        // two divisions per friend.
+        assert!(size.is_power_of_two(), "chunk size {size}");
+        let (shift, mask) = (size.trailing_zeros(), size - 1);
+        // In a run held whole by this process every friend is held here.
+        let whole = part.ranks == 1;
         self.chunks.par_iter_mut().enumerate().for_each(|(c, chunk)| {
             // Friends held elsewhere, in row order (only partitioned runs have them, and ghosts).
             let mut elsewhere = ghosts.map(|g| g.slots[c].iter().map(|&slot| g.scores[slot as usize]));
@@ -506,13 +530,20 @@ impl Simulation {
                     continue;
                 }
                 let mut sum = 0i64;
-                for &f in friends {
-                    sum += if part.owns(f) {
+                if whole {
+                    for &f in friends {
                         let at = (f - part.first) as usize;
-                        i64::from(scores[at / size][at % size])
-                    } else {
-                        i64::from(elsewhere.as_mut().and_then(Iterator::next).unwrap_or(0))
-                    };
+                        sum += i64::from(scores[at >> shift][at & mask]);
+                    }
+                } else {
+                    for &f in friends {
+                        sum += if part.owns(f) {
+                            let at = (f - part.first) as usize;
+                            i64::from(scores[at >> shift][at & mask])
+                        } else {
+                            i64::from(elsewhere.as_mut().and_then(Iterator::next).unwrap_or(0))
+                        };
+                    }
                 }
                 let f = div_round_half_even(sum, friends.len() as i64);
                 chunk.friends_term[j] = f as i32;
@@ -720,13 +751,11 @@ impl Simulation {
     /// Steps 6–9 for every citizen.
     fn settle_pass(&mut self, t: u32) {
         let ctx = &self.model;
-        self.chunks.par_iter_mut().zip(self.scores.par_iter_mut()).zip(self.accs.par_iter_mut()).for_each(
-            |((chunk, scores), acc)| {
-                for (j, score) in scores.iter_mut().enumerate() {
-                    *score = ctx.settle(chunk, acc, j, t) as i32;
-                }
-            },
-        );
+        self.chunks
+            .par_iter_mut()
+            .zip(self.scores.par_iter_mut())
+            .zip(self.accs.par_iter_mut())
+            .for_each(|((chunk, scores), acc)| ctx.settle_chunk(chunk, scores, acc, t));
     }
 
     /// Per-run figures by income decile, urban/rural, age band and region.
@@ -934,6 +963,19 @@ pub(crate) struct Model {
     pub(crate) chunk_size: usize,
     /// Days of burn-in: the first days of the run, not counted in its totals.
     pub(crate) burn_in: u32,
+    /// Grade thresholds (thousandths, the lowest grade's as `i64::MIN`) when
+    /// they never rise from one grade to the next, as validated scenarios
+    /// have them: the grade is then the number of thresholds above the
+    /// score (see [`Model::grade`]). `None`: the scenario's own scan.
+    pub(crate) thresholds: Option<Vec<i64>>,
+    /// Per fine bin, the coarse histogram bin (high byte) and the grade (low
+    /// byte) of every score in it, when each fine bin lies inside one coarse
+    /// bin and one grade (thresholds and 10-point edges on 0.1-point edges,
+    /// as in the built-in scenarios): see [`Model::bins`]. `None` otherwise.
+    pub(crate) bin_table: Option<Vec<u16>>,
+    /// Per (grade, listed) state: the activities whose sanction or reward
+    /// is met there (`sanctioned | rewarded` of the trigger table).
+    pub(crate) triggered: Vec<u16>,
 }
 
 impl Model {
@@ -949,6 +991,55 @@ impl Model {
     #[inline]
     pub(crate) fn age_on(&self, age0: u8, t: u32) -> u32 {
         u32::from(age0) + self.years(t)
+    }
+
+    /// The grade of an effective score: the scenario's `grade_of`, by
+    /// counting the thresholds above the score when they never rise (the
+    /// first grade whose threshold is at most the score comes right after
+    /// them; past the last grade, the last).
+    #[inline(always)]
+    fn grade(&self, effective: i64) -> usize {
+        match &self.thresholds {
+            Some(th) => th.iter().map(|&x| usize::from(x > effective)).sum::<usize>().min(th.len() - 1),
+            None => self.scenario.score.grade_of(effective),
+        }
+    }
+
+    /// The table behind [`Model::bins`], or `None` when some fine bin
+    /// straddles a coarse bin edge or a grade threshold (or there are more
+    /// than 255 coarse bins or grades). Both the coarse bin and the grade
+    /// never decrease with the score, so a bin whose first and last scores
+    /// agree on them agrees on them throughout.
+    fn build_bin_table(&self) -> Option<Vec<u16>> {
+        let (fine, histogram) = (&self.fine, &self.histogram);
+        if histogram.bins > 255 || self.scenario.score.grades.len() > 255 {
+            return None;
+        }
+        (0..fine.bins as i64)
+            .map(|b| {
+                let lo = fine.origin + b * fine.width;
+                let hi = lo + fine.width - 1;
+                let (coarse, grade) = (histogram.bin_of(lo), self.grade(lo));
+                (coarse == histogram.bin_of(hi) && grade == self.grade(hi)).then_some((coarse << 8 | grade) as u16)
+            })
+            .collect()
+    }
+
+    /// The fine bin, coarse histogram bin and grade of an effective score:
+    /// `(fine.bin_of, histogram.bin_of, grade)`, the last two read from the
+    /// bin table for scores inside the fine bins' span (where `fine.bin_of`
+    /// clamps nothing).
+    #[inline(always)]
+    fn bins(&self, effective: i64) -> (usize, usize, usize) {
+        let fine = self.fine.bin_of(effective);
+        if let Some(table) = &self.bin_table {
+            let x = effective - self.fine.origin;
+            if x >= 0 && x < table.len() as i64 * self.fine.width {
+                let v = table[fine];
+                return (fine, usize::from(v >> 8), usize::from(v & 0xff));
+            }
+        }
+        (fine, self.histogram.bin_of(effective), self.grade(effective))
     }
 
     #[inline]
@@ -970,7 +1061,7 @@ impl Model {
             effective,
             friends_term,
             has_friends,
-            grade: self.scenario.score.grade_of(effective),
+            grade: self.grade(effective),
             listed: chunk.flags[j] & flag::LISTED != 0,
             backed: chunk.flags[j] & flag::BACKED != 0,
         }
@@ -1003,7 +1094,7 @@ impl Model {
     fn wrongful(&self, k: usize, v: &View) -> bool {
         let own = self.rules.own(v.gains, v.losses - v.erroneous(&self.rules));
         let eff = self.rules.effective(own, v.friends_term, v.has_friends);
-        let grade = self.scenario.score.grade_of(eff);
+        let grade = self.grade(eff);
         self.met_set(&self.tables.sanctions[k], grade, v.listed && v.backed) == 0
     }
 
@@ -1043,6 +1134,35 @@ impl Model {
         let c = f64::from(chunk.compliance[j]) - 0.5;
         let d = f64::from(chunk.dissent[j]) - 0.5;
         let urban = chunk.flags[j] & flag::URBAN != 0;
+        let pairs = &self.tables.trait_pairs;
+        if pairs.len() <= 32 {
+            // Every trait term this citizen's ages need, first, once per
+            // (β_c, β_d) pair: the same expression as below, so the same bits.
+            let mut terms = [0.0f64; 32];
+            for (term, pair) in terms.iter_mut().zip(pairs) {
+                if age >= pair.age_min && age <= pair.age_max {
+                    *term = (pair.compliance_slope * c + pair.dissent_slope * d).exp();
+                }
+            }
+            let mut total = 0.0;
+            for (b, row) in self.tables.behaviours.iter().enumerate() {
+                if age < row.age_min || age > row.age_max {
+                    items[2 * b] = 0.0;
+                    items[2 * b + 1] = 0.0;
+                    base[b] = 0.0;
+                    continue;
+                }
+                let mut rate = row.daily_rate * terms[row.trait_term];
+                if urban {
+                    rate *= row.urban_multiplier;
+                }
+                base[b] = rate;
+                items[2 * b] = rate * row.bound;
+                items[2 * b + 1] = row.spurious_daily;
+                total += items[2 * b] + items[2 * b + 1];
+            }
+            return total;
+        }
         let mut total = 0.0;
         // Trait terms already computed today, by (β_c, β_d) pair: the same
         // expression gives the same bits, so sharing it changes nothing.
@@ -1287,6 +1407,136 @@ impl Model {
         }
     }
 
+    /// Steps 2–4 for a chunk. `records_for`'s own early exits are tested
+    /// here over the columns, so the common citizen-day costs no call.
+    /// (Not inlined: one call a chunk, and profiles see the pass by name.)
+    #[inline(never)]
+    fn records_chunk(&self, chunk: &mut Chunk, scores: &[i32], acc: &mut DayAcc, t: u32) {
+        let year_start = t % YEAR == 0;
+        for j in 0..chunk.len() {
+            let exits = chunk.flags[j] & flag::LISTED != 0 && u32::from(chunk.listing_end[j]) <= t;
+            if exits || year_start || u32::from(chunk.next_candidate[j]) == t {
+                self.records_for(chunk, scores, acc, j, t);
+            }
+        }
+    }
+
+    /// Steps 6–9 for a chunk, in two loops. The first goes over the columns
+    /// of every citizen: it computes the effective score and grade and, for
+    /// the common citizen (not tracked, no activity trigger met, no appeal
+    /// possible today), everything step 9 counts; the rare others are
+    /// listed. The second runs [`Model::settle`] for those. Both give the
+    /// same figures: the first loop is `settle` for a citizen with nothing
+    /// to draw, and whether a citizen has something to draw is decided
+    /// from a superset of `settle`'s own conditions. Counts are sums, so
+    /// the order in which citizens are added does not matter; audit rows
+    /// come only from the second loop, in row order as before.
+    #[inline(never)]
+    fn settle_chunk(&self, chunk: &mut Chunk, scores: &mut [i32], acc: &mut DayAcc, t: u32) {
+        let n = chunk.len();
+        let rules = &self.rules;
+        let years = self.years(t);
+        let adult = u32::from(self.scenario.population.adult_age);
+        let appeals = &self.scenario.appeals;
+        let (appeals_on, window, visible) = (appeals.enabled, appeals.window_days, appeals.visible_records);
+        let triggers = self.tables.any_daily_trigger;
+        let mix = rules.enabled && rules.weight != 0;
+        let (w_own, w_friends) = (1000 - rules.weight, rules.weight);
+        let (enabled, base, min, max) = (rules.enabled, rules.base, rules.min, rules.max);
+        let base_clamped = base.clamp(min, max);
+        let grade_count = self.scenario.score.grades.len();
+        let mut slow = std::mem::take(&mut acc.slow);
+        slow.clear();
+        {
+            let flags = &chunk.flags[..n];
+            let age0 = &chunk.age0[..n];
+            let decile = &chunk.decile[..n];
+            let activities = &self.tables.activities;
+            let first = chunk.first;
+            let gains = &chunk.gains[..n];
+            let losses = &chunk.losses[..n];
+            let erroneous = &chunk.erroneous[..n];
+            let last_update = &chunk.last_update[..n];
+            let last_denial = &chunk.last_denial[..n];
+            let friends_term = &chunk.friends_term[..n];
+            let offsets = &chunk.friend_offsets[..n + 1];
+            let scores = &mut scores[..n];
+            let (mut adults, mut sum, mut listed_count, mut unbacked_count) = (0u64, 0i64, 0u32, 0u32);
+            let (mut lowest, mut highest) = (i64::MAX, i64::MIN);
+            let histogram = &mut acc.histogram[..];
+            let fine = &mut acc.fine[..];
+            let grades = &mut acc.grades[..grade_count];
+            for j in 0..n {
+                let f = flags[j];
+                // Step 6: the view of `Model::view`, G and L decayed by one factor.
+                let factor = rules.factor(u32::from(last_update[j]), t);
+                let own = if !enabled {
+                    base
+                } else if gains[j] | losses[j] == 0 {
+                    // Nothing to decay (`decay` of 0 is 0).
+                    base_clamped
+                } else {
+                    let g = ScoreRules::decay_by(gains[j], factor);
+                    let l = ScoreRules::decay_by(losses[j], factor);
+                    (base + g + l).clamp(min, max)
+                };
+                let has_friends = offsets[j + 1] > offsets[j];
+                let effective = if mix && has_friends {
+                    crate::score::div_1000_half_even(w_own * own + w_friends * i64::from(friends_term[j]))
+                } else {
+                    own
+                };
+                let (fine_bin, coarse_bin, grade) = self.bins(effective);
+                let listed = f & flag::LISTED != 0;
+                let backed = f & flag::BACKED != 0;
+                let last = last_denial[j];
+                let age = u32::from(age0[j]) + years;
+                // Step 7's test and first draw, as `settle` makes them: a
+                // citizen whose draw says "no attempt" has nothing more to do.
+                let attempts = triggers
+                    && f & flag::OPTED_OUT == 0
+                    && self.triggered[grade * 2 + usize::from(listed)] & activities.eligible(age, decile[j]) != 0
+                    && self.rng.uniform(Stream::Activity, first + j as u32, t, 0) < activities.any(age, decile[j]);
+                let rare = f & flag::TRACKED != 0
+                    || attempts
+                    || (appeals_on
+                        && ((last != NO_DAY && t - u32::from(last) < window)
+                            || (visible && (erroneous[j] != 0 || (listed && !backed)))));
+                if rare {
+                    slow.push(j as u32);
+                    continue;
+                }
+                // Step 9.
+                if listed {
+                    listed_count += 1;
+                    unbacked_count += u32::from(!backed);
+                }
+                if age >= adult {
+                    adults += 1;
+                    sum += effective;
+                    (lowest, highest) = (lowest.min(effective), highest.max(effective));
+                    histogram[coarse_bin] += 1;
+                    fine[fine_bin] += 1;
+                    grades[grade] += 1;
+                }
+                scores[j] = effective as i32;
+            }
+            acc.adults += adults;
+            acc.score_sum += sum;
+            acc.blacklisted += listed_count;
+            acc.blacklisted_erroneous += unbacked_count;
+            if adults > 0 {
+                // `bin_of` never decreases with the score.
+                acc.widen_fine(self.fine.bin_of(lowest), self.fine.bin_of(highest));
+            }
+        }
+        for &j in &slow {
+            let j = j as usize;
+            scores[j] = self.settle(chunk, acc, j, t) as i32;
+        }
+        acc.slow = slow;
+    }
+
     /// Steps 6–9 for citizen j; returns the effective score at the end of the day.
     fn settle(&self, chunk: &mut Chunk, acc: &mut DayAcc, j: usize, t: u32) -> i64 {
         let i = chunk.first + j as u32;
@@ -1396,7 +1646,9 @@ impl Model {
             acc.adults += 1;
             acc.score_sum += v.effective;
             acc.histogram[self.histogram.bin_of(v.effective)] += 1;
-            acc.fine[self.fine.bin_of(v.effective)] += 1;
+            let bin = self.fine.bin_of(v.effective);
+            acc.fine[bin] += 1;
+            acc.widen_fine(bin, bin);
             acc.grades[v.grade] += 1;
         }
         if tracked {
@@ -1407,5 +1659,33 @@ impl Model {
             acc.audit.push(row);
         }
         v.effective
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comm::Single;
+
+    /// `Model::bins` (the bin table where a scenario allows it) equals the
+    /// fine bin, coarse bin and grade computed one by one, for every
+    /// built-in scenario, at every 0.1-point edge of the range and past it.
+    #[test]
+    fn bin_table_matches_the_bins_and_grade_of_each_score() {
+        for name in scorelab_scenario::builtin_names() {
+            let sc = scorelab_scenario::load_builtin(name).unwrap_or_else(|e| panic!("{e}"));
+            let config = RunConfig { citizens: 100, days: sc.burn_in_days + 2, seed: 1, tracked: vec![] };
+            let sim = Simulation::empty(&sc, config, Arc::new(Single)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let m = &sim.model;
+            let (lo, hi) = (sc.score.min_milli - 3 * m.fine.width, sc.score.max_milli + 3 * m.fine.width);
+            let mut s = lo;
+            while s <= hi {
+                for e in [s - 1, s, s + 1, s + m.fine.width / 2] {
+                    let want = (m.fine.bin_of(e), m.histogram.bin_of(e), sc.score.grade_of(e));
+                    assert_eq!(m.bins(e), want, "{name}: score {e}");
+                }
+                s += m.fine.width;
+            }
+        }
     }
 }

@@ -38,6 +38,17 @@ pub struct BehaviourRow {
     pub misattribution: f64,
 }
 
+/// One distinct (β_c, β_d) pair of the catalogue, with the ages of the
+/// behaviours that share it: a citizen of another age needs no trait term
+/// for it.
+#[derive(Debug, Clone, Copy)]
+pub struct TraitPair {
+    pub compliance_slope: f64,
+    pub dissent_slope: f64,
+    pub age_min: u32,
+    pub age_max: u32,
+}
+
 /// Daily activity attempt rates (a / 365) for every (age, decile), with
 /// what the sampler needs precomputed: suffix sums, the probability of any
 /// attempt, and the set of activities the citizen is old enough for.
@@ -93,6 +104,19 @@ impl ActivityRates {
             }
         }
         ActivityRates { count, rates, suffix, any, eligible }
+    }
+
+    /// The activities with a positive rate for (age, decile): the row's
+    /// `eligible`, without the rest of the row.
+    #[inline(always)]
+    pub fn eligible(&self, age: u32, decile: u8) -> u16 {
+        self.eligible[(age.min(255) * 10 + u32::from(decile) - 1) as usize]
+    }
+
+    /// The probability of any attempt for (age, decile): the row's `any`.
+    #[inline(always)]
+    pub fn any(&self, age: u32, decile: u8) -> f64 {
+        self.any[(age.min(255) * 10 + u32::from(decile) - 1) as usize]
     }
 
     /// The row of (age, decile); ages above 255 use 255.
@@ -195,6 +219,8 @@ impl TriggerTable {
 #[derive(Debug, Clone)]
 pub struct Tables {
     pub behaviours: Vec<BehaviourRow>,
+    /// The distinct trait-slope pairs, indexed by `BehaviourRow::trait_term`.
+    pub trait_pairs: Vec<TraitPair>,
     pub activities: ActivityRates,
     pub triggers: TriggerTable,
     /// Sanction and reward triggers per activity (empty when the policy
@@ -224,7 +250,7 @@ impl Tables {
                 pairs.len() - 1
             })
         };
-        let behaviours = scenario
+        let behaviours: Vec<BehaviourRow> = scenario
             .behaviours
             .iter()
             .enumerate()
@@ -253,6 +279,20 @@ impl Tables {
                 }
             })
             .collect();
+        let mut trait_pairs: Vec<TraitPair> = Vec::new();
+        for row in &behaviours {
+            if row.trait_term == trait_pairs.len() {
+                trait_pairs.push(TraitPair {
+                    compliance_slope: row.compliance_slope,
+                    dissent_slope: row.dissent_slope,
+                    age_min: row.age_min,
+                    age_max: row.age_max,
+                });
+            }
+            let pair = &mut trait_pairs[row.trait_term];
+            pair.age_min = pair.age_min.min(row.age_min);
+            pair.age_max = pair.age_max.max(row.age_max);
+        }
         let sanctions: Vec<Vec<Trigger>> = scenario
             .activities
             .iter()
@@ -275,6 +315,7 @@ impl Tables {
             .any(|k| school[k].is_none() && (!sanctions[k].is_empty() || !rewards[k].is_empty()));
         Tables {
             behaviours,
+            trait_pairs,
             activities: ActivityRates::new(scenario),
             triggers: TriggerTable::new(scenario, &sanctions, &rewards),
             sanctions,
