@@ -1469,13 +1469,13 @@ impl Model {
             for j in 0..n {
                 let f = flags[j];
                 // Step 6: the view of `Model::view`, G and L decayed by one factor.
-                let factor = rules.factor(u32::from(last_update[j]), t);
                 let own = if !enabled {
                     base
                 } else if gains[j] | losses[j] == 0 {
                     // Nothing to decay (`decay` of 0 is 0).
                     base_clamped
                 } else {
+                    let factor = rules.factor(u32::from(last_update[j]), t);
                     let g = ScoreRules::decay_by(gains[j], factor);
                     let l = ScoreRules::decay_by(losses[j], factor);
                     (base + g + l).clamp(min, max)
