@@ -288,6 +288,8 @@ struct GraphParams {
     links_whole: u32,
     links_frac: f64,
     in_region: f64,
+    /// A citizen's link kinds fit a [`LinkKinds`] byte.
+    kinds_fit: bool,
 }
 
 impl GraphParams {
@@ -297,32 +299,53 @@ impl GraphParams {
             links_whole: half.floor() as u32,
             links_frac: half - half.floor(),
             in_region: scenario.network.in_region_share,
+            kinds_fit: half.floor() + 1.0 <= 7.0,
         }
     }
 }
 
+/// Which of a citizen's created links stay in its region (bit s for link
+/// s) and whether it creates the fractional extra link ([`EXTRA_LINK`]):
+/// what the first pass over the links draws, kept (one byte a citizen) so
+/// the second pass does not draw it again. Kept only where a citizen creates
+/// at most 7 links (`mean_degree` below 14; [`GraphParams::kinds_fit`]).
+type LinkKinds = u8;
+const EXTRA_LINK: LinkKinds = 0x80;
+
 /// Calls `f(partner, in_region)` for each link created by citizen `i`;
 /// with `local_partners` false, only for its links to other regions (the
 /// draw that picks an in-region partner is then not made: draws are pure
-/// functions of their counter, so skipping one changes no other).
+/// functions of their counter, so skipping one changes no other). `known`
+/// gives the link kinds a first pass returned, so they are not drawn again;
+/// returns them.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn for_each_created_link(
     rng: &Rng,
     layout: &Layout,
     p: GraphParams,
     i: u32,
     r: usize,
+    known: Option<LinkKinds>,
     local_partners: bool,
     mut f: impl FnMut(u32, bool),
-) {
+) -> LinkKinds {
     let n = layout.citizens;
     let (rs, re) = (layout.region_start[r], layout.region_start[r + 1]);
     let others = n - (re - rs);
     let draws = rng.draws(i, 0);
-    let extra = u32::from(p.links_frac > 0.0 && draws.bernoulli(p.links_frac, Stream::Friends, u32::MAX));
+    let extra = match known {
+        Some(kinds) => u32::from(kinds & EXTRA_LINK != 0),
+        None => u32::from(p.links_frac > 0.0 && draws.bernoulli(p.links_frac, Stream::Friends, u32::MAX)),
+    };
+    let mut kinds = if extra == 1 { EXTRA_LINK } else { 0 };
     for s in 0..p.links_whole + extra {
-        let local = others == 0 || draws.bernoulli(p.in_region, Stream::Friends, 4 * s);
+        let local = match known {
+            Some(kinds) => (kinds >> s) & 1 == 1,
+            None => others == 0 || draws.bernoulli(p.in_region, Stream::Friends, 4 * s),
+        };
         if local {
+            kinds |= 1u8.checked_shl(s).unwrap_or(0) & !EXTRA_LINK;
             if !local_partners {
                 continue;
             }
@@ -341,6 +364,7 @@ fn for_each_created_link(
             f(partner, false);
         }
     }
+    kinds
 }
 
 /// Pairs grouped by `bucket(pair.0)` (a counting sort, stable), with where
@@ -381,16 +405,33 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition
     let base = i32::try_from(scenario.score.base_milli).unwrap_or(i32::MAX);
 
     // Cross-region links, grouped by the chunk of their far end so each
-    // chunk finds the links it receives.
-    // Each task's links stay in its own list (not appended pairwise).
-    let cross: Vec<Vec<(u32, u32)>> = (part.first..part.end())
-        .into_par_iter()
-        .fold(Vec::new, |mut v, i| {
-            let r = layout.region_of(i);
-            for_each_created_link(rng, layout, params, i, r, false, |p, _| v.push((p, i)));
-            v
-        })
-        .collect();
+    // chunk finds the links it receives; each block's list stays its own
+    // (not appended pairwise). The link kinds drawn on the way are kept.
+    let mut kinds: Vec<LinkKinds> = vec![0; if params.kinds_fit { part.len as usize } else { 0 }];
+    let cross: Vec<Vec<(u32, u32)>> = if params.kinds_fit {
+        kinds
+            .par_chunks_mut(CSR_BLOCK)
+            .enumerate()
+            .map(|(b, kinds)| {
+                let first = part.first + (b * CSR_BLOCK) as u32;
+                let mut v = Vec::new();
+                for (i, kind) in (first..).zip(kinds.iter_mut()) {
+                    let r = layout.region_of(i);
+                    *kind = for_each_created_link(rng, layout, params, i, r, None, false, |p, _| v.push((p, i)));
+                }
+                v
+            })
+            .collect()
+    } else {
+        (part.first..part.end())
+            .into_par_iter()
+            .fold(Vec::new, |mut v, i| {
+                let r = layout.region_of(i);
+                for_each_created_link(rng, layout, params, i, r, None, false, |p, _| v.push((p, i)));
+                v
+            })
+            .collect()
+    };
     let cross = if part.ranks > 1 { vec![send_to_far_ends(cross, part, comm)] } else { cross };
     let starts: Vec<u32> = (0..part.len.div_ceil(size)).map(|c| part.first + c * size).collect();
     let (cross, bucket) = group_by_bucket(cross, starts.len(), |d| ((d - part.first) / size) as usize);
@@ -402,7 +443,8 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition
             let hi = (lo + size).min(part.end());
             let traits = &traits[(lo - part.first) as usize..(hi - part.first) as usize];
             let cross = &cross[bucket[c]..bucket[c + 1]];
-            build_chunk(rng, scenario, layout, params, traits, aware_share, base, cross, lo, hi)
+            let known = Known { kinds: &kinds, first: part.first };
+            build_chunk(rng, scenario, layout, params, traits, aware_share, base, cross, known, lo, hi)
         })
         .collect()
 }
@@ -429,6 +471,7 @@ fn build_chunk(
     aware_share: f64,
     base: i32,
     cross: &[(u32, u32)],
+    known: Known,
     lo: u32,
     hi: u32,
 ) -> Chunk {
@@ -497,8 +540,23 @@ fn build_chunk(
     c.next_candidate = vec![NO_DAY; len];
     c.ever_denied = vec![0; len];
 
-    (c.friend_offsets, c.friends) = chunk_friends(rng, layout, params, cross, lo, hi, CSR_BLOCK);
+    (c.friend_offsets, c.friends) = chunk_friends(rng, layout, params, cross, known, lo, hi, CSR_BLOCK);
     c
+}
+
+/// The link kinds of the part's citizens `first..`, as the first pass over
+/// links returned them (empty when they do not fit a byte).
+#[derive(Clone, Copy)]
+struct Known<'a> {
+    kinds: &'a [LinkKinds],
+    first: u32,
+}
+
+impl Known<'_> {
+    #[inline]
+    fn of(&self, i: u32) -> Option<LinkKinds> {
+        i.checked_sub(self.first).and_then(|k| self.kinds.get(k as usize)).copied()
+    }
 }
 
 /// Rows of a chunk's friend lists built at a time. A block's pairs and
@@ -510,12 +568,15 @@ const CSR_BLOCK: usize = 1 << 16;
 /// `block` rows at a time: links created by the block's citizens, received
 /// from nearby citizens of the same region, and received from other
 /// regions (`cross`, as (far end, creator)). The result does not depend on
-/// `block`: every row is sorted and deduplicated on its own.
+/// `block`, every row being sorted and deduplicated on its own, nor on
+/// `known`, which only spares draws already made.
+#[allow(clippy::too_many_arguments)]
 fn chunk_friends(
     rng: &Rng,
     layout: &Layout,
     params: GraphParams,
     cross: &[(u32, u32)],
+    known: Known,
     lo: u32,
     hi: u32,
     block: usize,
@@ -537,7 +598,7 @@ fn chunk_friends(
         for j in src_lo..src_hi {
             let r = layout.region_of(j);
             let own = (a..e).contains(&j);
-            for_each_created_link(rng, layout, params, j, r, true, |p, local| {
+            for_each_created_link(rng, layout, params, j, r, known.of(j), true, |p, local| {
                 if own {
                     pairs.push((j - a, p));
                 }
@@ -605,19 +666,29 @@ mod tests {
         let lay = layout(&rng, &sc, n, &crate::comm::Single);
         let params = GraphParams::new(&sc);
         let (lo, hi) = (10_000, 27_000);
+        assert!(params.kinds_fit);
         let mut cross = Vec::new();
+        let mut kinds = Vec::new();
         for i in 0..n {
-            for_each_created_link(&rng, &lay, params, i, lay.region_of(i), false, |p, _| {
+            let kind = for_each_created_link(&rng, &lay, params, i, lay.region_of(i), None, false, |p, _| {
                 if (lo..hi).contains(&p) {
                     cross.push((p, i));
                 }
             });
+            kinds.push(kind);
         }
-        let whole = chunk_friends(&rng, &lay, params, &cross, lo, hi, (hi - lo) as usize);
+        let none = Known { kinds: &[], first: 0 };
+        let whole = chunk_friends(&rng, &lay, params, &cross, none, lo, hi, (hi - lo) as usize);
         assert_eq!(whole.0.len(), (hi - lo) as usize + 1);
         assert!(whole.1.len() > 7 * (hi - lo) as usize, "{} links", whole.1.len());
         for block in [1, 150, 4096, 5000] {
-            assert!(chunk_friends(&rng, &lay, params, &cross, lo, hi, block) == whole, "block {block}");
+            assert!(chunk_friends(&rng, &lay, params, &cross, none, lo, hi, block) == whole, "block {block}");
+        }
+        // Link kinds kept from the first pass, for all or for part of the
+        // citizens, spare draws and change nothing.
+        for first in [0, 9_000, 20_000] {
+            let known = Known { kinds: &kinds[first as usize..], first };
+            assert!(chunk_friends(&rng, &lay, params, &cross, known, lo, hi, 4096) == whole, "known from {first}");
         }
         // Every row is ascending, without repeats or the citizen itself.
         for (k, row) in whole.0.windows(2).enumerate() {

@@ -99,9 +99,9 @@ pub fn estimate_memory(scenario: &Scenario, citizens: u32) -> u64 {
     let cross = (scenario.network.mean_degree / 2.0 * (1.0 - scenario.network.in_region_share) * n as f64) as u64;
     let state = n * state::BYTES_PER_CITIZEN + links * state::BYTES_PER_LINK;
     // Generation holds the latent incomes (4 B) beside each citizen's decile
-    // and urban byte, then that byte and the cross-region link list (8 B a
-    // link) while chunks are built.
-    let generation = (n * 5).max(n + cross * 8);
+    // and urban byte, then that byte, the link kinds (a byte) and the
+    // cross-region link list (8 B a link) while chunks are built.
+    let generation = (n * 5).max(2 * n + cross * 8);
     state + generation + 64 * 1024 * 1024
 }
 
@@ -139,7 +139,7 @@ impl Simulation {
             chunks[at / size].flags[at % size] |= flag::TRACKED;
         }
         let base = model.scenario.score.base_milli as i32; // checked by `empty`
-        sim.scores = chunks.iter().map(|c| vec![base; c.len()]).collect();
+        sim.scores = chunks.par_iter().map(|c| vec![base; c.len()]).collect();
         sim.chunks = chunks;
         Ok(sim)
     }
