@@ -1270,10 +1270,12 @@ impl Model {
         }
         let pressure = self.pressure(chunk.flags[j] & flag::AWARE != 0, scores[j]);
         let (items, base) = (&*items, &*base);
+        // A candidate day makes several draws for (i, t): mix (i, t) once.
+        let draws = self.rng.draws(i, t);
         sample_given_any(
             items,
             suffix,
-            |k| self.rng.uniform(Stream::CandidatePick, i, t, k),
+            |k| draws.uniform(Stream::CandidatePick, k),
             |k| {
                 let b = k / 2;
                 let row = &self.tables.behaviours[b];
@@ -1296,7 +1298,7 @@ impl Model {
                 }
                 let p = -(-base[b] * multiplier).exp_m1();
                 let q = -(-items[k]).exp_m1();
-                if self.rng.uniform(Stream::Accept, i, t, b as u32) * q >= p {
+                if draws.uniform(Stream::Accept, b as u32) * q >= p {
                     return;
                 }
                 acc.true_events[b] += 1;
@@ -1305,12 +1307,10 @@ impl Model {
                 }
                 let urban = chunk.flags[j] & flag::URBAN != 0;
                 let coverage = if urban { row.coverage_urban } else { row.coverage_rural };
-                if !self.rng.bernoulli(coverage, Stream::Coverage, i, t, b as u32) {
+                if !draws.bernoulli(coverage, Stream::Coverage, b as u32) {
                     return;
                 }
-                if row.misattribution > 0.0
-                    && self.rng.bernoulli(row.misattribution, Stream::Misattribution, i, t, b as u32)
-                {
+                if row.misattribution > 0.0 && draws.bernoulli(row.misattribution, Stream::Misattribution, b as u32) {
                     // Uniform among the region's citizens of an eligible age today, never the actor.
                     let r = usize::from(chunk.region[j]);
                     let year = i64::from(self.years(t));
@@ -1318,8 +1318,7 @@ impl Model {
                         self.layout.age_range(r, i64::from(row.age_min) - year, i64::from(row.age_max) - year);
                     let others = hi.saturating_sub(lo).saturating_sub(1);
                     if others > 0 {
-                        let pick =
-                            lo + self.rng.below(u64::from(others), Stream::MisattributionTarget, i, t, b as u32) as u32;
+                        let pick = lo + draws.below(u64::from(others), Stream::MisattributionTarget, b as u32) as u32;
                         let target = if pick >= i { pick + 1 } else { pick };
                         acc.misattributed.push(Misattributed { target, actor: i, behaviour: b as u16 });
                     }
