@@ -1134,40 +1134,20 @@ impl Model {
         let c = f64::from(chunk.compliance[j]) - 0.5;
         let d = f64::from(chunk.dissent[j]) - 0.5;
         let urban = chunk.flags[j] & flag::URBAN != 0;
+        // Every trait term this citizen's ages need, first, once per
+        // (β_c, β_d) pair (pairs are distinct bit for bit, and the same
+        // expression gives the same bits); past 32 pairs, once per behaviour.
         let pairs = &self.tables.trait_pairs;
-        if pairs.len() <= 32 {
-            // Every trait term this citizen's ages need, first, once per
-            // (β_c, β_d) pair: the same expression as below, so the same bits.
-            let mut terms = [0.0f64; 32];
+        let mut terms = [0.0f64; 32];
+        let precomputed = pairs.len() <= terms.len();
+        if precomputed {
             for (term, pair) in terms.iter_mut().zip(pairs) {
                 if age >= pair.age_min && age <= pair.age_max {
                     *term = (pair.compliance_slope * c + pair.dissent_slope * d).exp();
                 }
             }
-            let mut total = 0.0;
-            for (b, row) in self.tables.behaviours.iter().enumerate() {
-                if age < row.age_min || age > row.age_max {
-                    items[2 * b] = 0.0;
-                    items[2 * b + 1] = 0.0;
-                    base[b] = 0.0;
-                    continue;
-                }
-                let mut rate = row.daily_rate * terms[row.trait_term];
-                if urban {
-                    rate *= row.urban_multiplier;
-                }
-                base[b] = rate;
-                items[2 * b] = rate * row.bound;
-                items[2 * b + 1] = row.spurious_daily;
-                total += items[2 * b] + items[2 * b + 1];
-            }
-            return total;
         }
         let mut total = 0.0;
-        // Trait terms already computed today, by (β_c, β_d) pair: the same
-        // expression gives the same bits, so sharing it changes nothing.
-        let mut terms = [0.0f64; 64];
-        let mut have = 0u64;
         for (b, row) in self.tables.behaviours.iter().enumerate() {
             if age < row.age_min || age > row.age_max {
                 items[2 * b] = 0.0;
@@ -1175,16 +1155,10 @@ impl Model {
                 base[b] = 0.0;
                 continue;
             }
-            let p = row.trait_term;
-            let term = if p < 64 && (have >> p) & 1 == 1 {
-                terms[p]
+            let term = if precomputed {
+                terms[row.trait_term]
             } else {
-                let x = (row.compliance_slope * c + row.dissent_slope * d).exp();
-                if p < 64 {
-                    terms[p] = x;
-                    have |= 1 << p;
-                }
-                x
+                (row.compliance_slope * c + row.dissent_slope * d).exp()
             };
             let mut rate = row.daily_rate * term;
             if urban {
