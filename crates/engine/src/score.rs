@@ -92,9 +92,7 @@ impl ScoreRules {
         if x0 == 0 {
             return 0;
         }
-        let k = (t - t0) as usize;
-        let f = self.factor[k.min(self.factor.len() - 1)];
-        round_half_even(x0 as f64 * f) as i64
+        Self::decay_by(x0, self.factor(t0, t))
     }
 
     /// The decay factor 2^(−(t−t0)/h) that [`ScoreRules::decay`] applies.
@@ -137,7 +135,7 @@ impl ScoreRules {
         if !has_friends || self.weight == 0 || !self.enabled {
             return own;
         }
-        div_round_half_even((1000 - self.weight) * own + self.weight * friends_term, 1000)
+        div_1000_half_even((1000 - self.weight) * own + self.weight * friends_term)
     }
 }
 

@@ -1413,10 +1413,8 @@ impl Model {
         let appeals = &self.scenario.appeals;
         let (appeals_on, window, visible) = (appeals.enabled, appeals.window_days, appeals.visible_records);
         let triggers = self.tables.any_daily_trigger;
-        let mix = rules.enabled && rules.weight != 0;
-        let (w_own, w_friends) = (1000 - rules.weight, rules.weight);
-        let (enabled, base, min, max) = (rules.enabled, rules.base, rules.min, rules.max);
-        let base_clamped = base.clamp(min, max);
+        // S of a citizen with nothing to decay (`decay` of 0 is 0).
+        let own_undecayed = rules.own(0, 0);
         let grade_count = self.scenario.score.grades.len();
         let mut slow = std::mem::take(&mut acc.slow);
         slow.clear();
@@ -1442,23 +1440,14 @@ impl Model {
             for j in 0..n {
                 let f = flags[j];
                 // Step 6: the view of `Model::view`, G and L decayed by one factor.
-                let own = if !enabled {
-                    base
-                } else if gains[j] | losses[j] == 0 {
-                    // Nothing to decay (`decay` of 0 is 0).
-                    base_clamped
+                let own = if gains[j] | losses[j] == 0 {
+                    own_undecayed
                 } else {
                     let factor = rules.factor(u32::from(last_update[j]), t);
-                    let g = ScoreRules::decay_by(gains[j], factor);
-                    let l = ScoreRules::decay_by(losses[j], factor);
-                    (base + g + l).clamp(min, max)
+                    rules.own(ScoreRules::decay_by(gains[j], factor), ScoreRules::decay_by(losses[j], factor))
                 };
                 let has_friends = offsets[j + 1] > offsets[j];
-                let effective = if mix && has_friends {
-                    crate::score::div_1000_half_even(w_own * own + w_friends * i64::from(friends_term[j]))
-                } else {
-                    own
-                };
+                let effective = rules.effective(own, i64::from(friends_term[j]), has_friends);
                 let (fine_bin, coarse_bin, grade) = self.bins(effective);
                 let listed = f & flag::LISTED != 0;
                 let backed = f & flag::BACKED != 0;
