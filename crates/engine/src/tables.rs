@@ -106,23 +106,29 @@ impl ActivityRates {
         ActivityRates { count, rates, suffix, any, eligible }
     }
 
+    /// The row number of (age, decile); ages above 255 use 255.
+    #[inline(always)]
+    fn row_of(age: u32, decile: u8) -> usize {
+        (age.min(255) * 10 + u32::from(decile) - 1) as usize
+    }
+
     /// The activities with a positive rate for (age, decile): the row's
     /// `eligible`, without the rest of the row.
     #[inline(always)]
     pub fn eligible(&self, age: u32, decile: u8) -> u16 {
-        self.eligible[(age.min(255) * 10 + u32::from(decile) - 1) as usize]
+        self.eligible[Self::row_of(age, decile)]
     }
 
     /// The probability of any attempt for (age, decile): the row's `any`.
     #[inline(always)]
     pub fn any(&self, age: u32, decile: u8) -> f64 {
-        self.any[(age.min(255) * 10 + u32::from(decile) - 1) as usize]
+        self.any[Self::row_of(age, decile)]
     }
 
     /// The row of (age, decile); ages above 255 use 255.
     #[inline]
     pub fn row(&self, age: u32, decile: u8) -> ActivityRow<'_> {
-        let row = (age.min(255) * 10 + u32::from(decile) - 1) as usize;
+        let row = Self::row_of(age, decile);
         let range = row * self.count..(row + 1) * self.count;
         ActivityRow {
             rates: &self.rates[range.clone()],
