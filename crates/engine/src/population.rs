@@ -407,31 +407,22 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition
     // Cross-region links, grouped by the chunk of their far end so each
     // chunk finds the links it receives; each block's list stays its own
     // (not appended pairwise). The link kinds drawn on the way are kept.
-    let mut kinds: Vec<LinkKinds> = vec![0; if params.kinds_fit { part.len as usize } else { 0 }];
-    let cross: Vec<Vec<(u32, u32)>> = if params.kinds_fit {
-        kinds
-            .par_chunks_mut(CSR_BLOCK)
-            .enumerate()
-            .map(|(b, kinds)| {
-                let first = part.first + (b * CSR_BLOCK) as u32;
-                let mut v = Vec::new();
-                for (i, kind) in (first..).zip(kinds.iter_mut()) {
-                    let r = layout.region_of(i);
-                    *kind = for_each_created_link(rng, layout, params, i, r, None, false, |p, _| v.push((p, i)));
-                }
-                v
-            })
-            .collect()
-    } else {
-        (part.first..part.end())
-            .into_par_iter()
-            .fold(Vec::new, |mut v, i| {
+    let mut kinds: Vec<LinkKinds> = vec![0; part.len as usize];
+    let cross: Vec<Vec<(u32, u32)>> = kinds
+        .par_chunks_mut(CSR_BLOCK)
+        .enumerate()
+        .map(|(b, kinds)| {
+            let first = part.first + (b * CSR_BLOCK) as u32;
+            let mut v = Vec::new();
+            for (i, kind) in (first..).zip(kinds.iter_mut()) {
                 let r = layout.region_of(i);
-                for_each_created_link(rng, layout, params, i, r, None, false, |p, _| v.push((p, i)));
-                v
-            })
-            .collect()
-    };
+                *kind = for_each_created_link(rng, layout, params, i, r, None, false, |p, _| v.push((p, i)));
+            }
+            v
+        })
+        .collect();
+    // Kinds that do not fit a byte are drawn again.
+    let kinds: &[LinkKinds] = if params.kinds_fit { &kinds } else { &[] };
     let cross = if part.ranks > 1 { vec![send_to_far_ends(cross, part, comm)] } else { cross };
     let starts: Vec<u32> = (0..part.len.div_ceil(size)).map(|c| part.first + c * size).collect();
     let (cross, bucket) = group_by_bucket(cross, starts.len(), |d| ((d - part.first) / size) as usize);
@@ -443,7 +434,7 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition
             let hi = (lo + size).min(part.end());
             let traits = &traits[(lo - part.first) as usize..(hi - part.first) as usize];
             let cross = &cross[bucket[c]..bucket[c + 1]];
-            let known = Known { kinds: &kinds, first: part.first };
+            let known = Known { kinds, first: part.first };
             build_chunk(rng, scenario, layout, params, traits, aware_share, base, cross, known, lo, hi)
         })
         .collect()
