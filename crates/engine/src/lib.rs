@@ -27,6 +27,7 @@ pub mod population;
 pub mod rng;
 pub mod score;
 pub mod sim;
+pub mod special;
 pub mod state;
 pub mod tables;
 
