@@ -367,31 +367,38 @@ fn for_each_created_link(
     kinds
 }
 
-/// Pairs grouped by `bucket(pair.0)` (a counting sort, stable), with where
-/// each of the `buckets` groups starts (`buckets + 1` offsets). Nothing
-/// depends on the order within a group: each chunk sorts its own rows.
-/// Takes the lists of pairs by value so they are freed before the caller
-/// goes on.
-fn group_by_bucket(
-    lists: Vec<Vec<(u32, u32)>>,
-    buckets: usize,
-    bucket: impl Fn(u32) -> usize,
-) -> (Vec<(u32, u32)>, Vec<usize>) {
-    let mut start = vec![0usize; buckets + 1];
-    for &(d, _) in lists.iter().flatten() {
-        start[bucket(d) + 1] += 1;
+/// (far end, creator) pairs grouped by `bucket(pair.0)`: a counting sort
+/// over lists of pairs, stable. Nothing depends on the order within a
+/// group: each chunk sorts its own rows.
+struct Grouped {
+    pairs: Vec<(u32, u32)>,
+    /// Where each group starts, with the end last (`buckets + 1` offsets).
+    start: Vec<usize>,
+}
+
+impl Grouped {
+    fn new(lists: &[&[(u32, u32)]], buckets: usize, bucket: impl Fn(u32) -> usize) -> Self {
+        let mut start = vec![0usize; buckets + 1];
+        for &(d, _) in lists.iter().copied().flatten() {
+            start[bucket(d) + 1] += 1;
+        }
+        for k in 0..buckets {
+            start[k + 1] += start[k];
+        }
+        let mut at = start.clone();
+        let mut pairs = vec![(0u32, 0u32); start[buckets]];
+        for &pair in lists.iter().copied().flatten() {
+            let b = bucket(pair.0);
+            pairs[at[b]] = pair;
+            at[b] += 1;
+        }
+        Grouped { pairs, start }
     }
-    for k in 0..buckets {
-        start[k + 1] += start[k];
+
+    /// The pairs of group `b`.
+    fn group(&self, b: usize) -> &[(u32, u32)] {
+        &self.pairs[self.start[b]..self.start[b + 1]]
     }
-    let mut at = start.clone();
-    let mut grouped = vec![(0u32, 0u32); start[buckets]];
-    for &pair in lists.iter().flatten() {
-        let b = bucket(pair.0);
-        grouped[at[b]] = pair;
-        at[b] += 1;
-    }
-    (grouped, start)
 }
 
 /// Builds every chunk of this rank's part of the population, friends
@@ -405,8 +412,11 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition
     let base = i32::try_from(scenario.score.base_milli).unwrap_or(i32::MAX);
 
     // Cross-region links, grouped by the chunk of their far end so each
-    // chunk finds the links it receives; each block's list stays its own
-    // (not appended pairwise). The link kinds drawn on the way are kept.
+    // chunk finds the links it receives. Each block of citizens groups its
+    // own links, in parallel; a chunk gathers its group from every block.
+    // The link kinds drawn on the way are kept.
+    let chunks = part.len.div_ceil(size) as usize;
+    let chunk_of = |d: u32| ((d - part.first) / size) as usize;
     let mut kinds: Vec<LinkKinds> = vec![0; part.len as usize];
     let cross: Vec<Vec<(u32, u32)>> = kinds
         .par_chunks_mut(CSR_BLOCK)
@@ -423,19 +433,22 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition
         .collect();
     // Kinds that do not fit a byte are drawn again.
     let kinds: &[LinkKinds] = if params.kinds_fit { &kinds } else { &[] };
-    let cross = if part.ranks > 1 { vec![send_to_far_ends(cross, part, comm)] } else { cross };
-    let starts: Vec<u32> = (0..part.len.div_ceil(size)).map(|c| part.first + c * size).collect();
-    let (cross, bucket) = group_by_bucket(cross, starts.len(), |d| ((d - part.first) / size) as usize);
+    let cross: Vec<Grouped> = if part.ranks > 1 {
+        let received = send_to_far_ends(cross, part, comm);
+        vec![Grouped::new(&[&received], chunks, chunk_of)]
+    } else {
+        cross.into_par_iter().map(|v| Grouped::new(&[&v], chunks, chunk_of)).collect()
+    };
 
-    starts
+    (0..chunks)
         .into_par_iter()
-        .enumerate()
-        .map(|(c, lo)| {
+        .map(|c| {
+            let lo = part.first + c as u32 * size;
             let hi = (lo + size).min(part.end());
             let traits = &traits[(lo - part.first) as usize..(hi - part.first) as usize];
-            let cross = &cross[bucket[c]..bucket[c + 1]];
+            let cross: Vec<&[(u32, u32)]> = cross.iter().map(|g| g.group(c)).collect();
             let known = Known { kinds, first: part.first };
-            build_chunk(rng, scenario, layout, params, traits, aware_share, base, cross, known, lo, hi)
+            build_chunk(rng, scenario, layout, params, traits, aware_share, base, &cross, known, lo, hi)
         })
         .collect()
 }
@@ -443,15 +456,17 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition
 /// Sends each (far end, creator) link to the rank owning its far end;
 /// returns the links received.
 fn send_to_far_ends(cross: Vec<Vec<(u32, u32)>>, part: Partition, comm: &dyn Comm) -> Vec<(u32, u32)> {
-    let (by_rank, start) = group_by_bucket(cross, part.ranks, |d| part.owner(d));
-    let outgoing =
-        (0..part.ranks).map(|q| by_rank[start[q]..start[q + 1]].iter().flat_map(|&(d, s)| [d, s]).collect()).collect();
+    let lists: Vec<&[(u32, u32)]> = cross.iter().map(Vec::as_slice).collect();
+    let by_rank = Grouped::new(&lists, part.ranks, |d| part.owner(d));
+    drop(lists);
+    drop(cross);
+    let outgoing = (0..part.ranks).map(|q| by_rank.group(q).iter().flat_map(|&(d, s)| [d, s]).collect()).collect();
     drop(by_rank);
     comm.exchange(outgoing).iter().flat_map(|w| w.chunks_exact(2).map(|p| (p[0], p[1]))).collect()
 }
 
 /// Builds the chunk of citizens `lo..hi`; `cross` holds the links from
-/// other regions whose far end is in it, as (far end, creator).
+/// other regions whose far end is in it, as (far end, creator), in lists.
 #[allow(clippy::too_many_arguments)]
 fn build_chunk(
     rng: &Rng,
@@ -461,7 +476,7 @@ fn build_chunk(
     traits: &[u8],
     aware_share: f64,
     base: i32,
-    cross: &[(u32, u32)],
+    cross: &[&[(u32, u32)]],
     known: Known,
     lo: u32,
     hi: u32,
@@ -558,15 +573,16 @@ const CSR_BLOCK: usize = 1 << 16;
 /// The friends of citizens `lo..hi` in CSR form (offsets from 0), built
 /// `block` rows at a time: links created by the block's citizens, received
 /// from nearby citizens of the same region, and received from other
-/// regions (`cross`, as (far end, creator)). The result does not depend on
-/// `block`, every row being sorted and deduplicated on its own, nor on
-/// `known`, which only spares draws already made.
+/// regions (`cross`, lists of (far end, creator)). The result does not
+/// depend on `block` or on how `cross` is split into lists, every row being
+/// sorted and deduplicated on its own, nor on `known`, which only spares
+/// draws already made.
 #[allow(clippy::too_many_arguments)]
 fn chunk_friends(
     rng: &Rng,
     layout: &Layout,
     params: GraphParams,
-    cross: &[(u32, u32)],
+    cross: &[&[(u32, u32)]],
     known: Known,
     lo: u32,
     hi: u32,
@@ -574,7 +590,7 @@ fn chunk_friends(
 ) -> (Vec<u32>, Vec<u32>) {
     let len = (hi - lo) as usize;
     let blocks = len.div_ceil(block);
-    let (cross, cross_start) = group_by_bucket(vec![cross.to_vec()], blocks, |d| (d - lo) as usize / block);
+    let cross = Grouped::new(cross, blocks, |d| (d - lo) as usize / block);
     let links = 2 * params.links_whole as usize + 2;
     let mut offsets = Vec::with_capacity(len + 1);
     offsets.push(0u32);
@@ -598,7 +614,7 @@ fn chunk_friends(
                 }
             });
         }
-        pairs.extend(cross[cross_start[b]..cross_start[b + 1]].iter().map(|&(d, s)| (d - a, s)));
+        pairs.extend(cross.group(b).iter().map(|&(d, s)| (d - a, s)));
         append_rows((e - a) as usize, &pairs, &mut offsets, &mut friends);
     }
     friends.shrink_to_fit();
@@ -669,17 +685,20 @@ mod tests {
             kinds.push(kind);
         }
         let none = Known { kinds: &[], first: 0 };
-        let whole = chunk_friends(&rng, &lay, params, &cross, none, lo, hi, (hi - lo) as usize);
+        let whole = chunk_friends(&rng, &lay, params, &[&cross], none, lo, hi, (hi - lo) as usize);
         assert_eq!(whole.0.len(), (hi - lo) as usize + 1);
         assert!(whole.1.len() > 7 * (hi - lo) as usize, "{} links", whole.1.len());
         for block in [1, 150, 4096, 5000] {
-            assert!(chunk_friends(&rng, &lay, params, &cross, none, lo, hi, block) == whole, "block {block}");
+            assert!(chunk_friends(&rng, &lay, params, &[&cross], none, lo, hi, block) == whole, "block {block}");
         }
+        // Nor on how the received links are split into lists, nor on their order.
+        let (x, y) = cross.split_at(cross.len() / 3);
+        assert!(chunk_friends(&rng, &lay, params, &[y, &[], x], none, lo, hi, 4096) == whole, "split lists");
         // Link kinds kept from the first pass, for all or for part of the
         // citizens, spare draws and change nothing.
         for first in [0, 9_000, 20_000] {
             let known = Known { kinds: &kinds[first as usize..], first };
-            assert!(chunk_friends(&rng, &lay, params, &cross, known, lo, hi, 4096) == whole, "known from {first}");
+            assert!(chunk_friends(&rng, &lay, params, &[&cross], known, lo, hi, 4096) == whole, "known from {first}");
         }
         // Every row is ascending, without repeats or the citizen itself.
         for (k, row) in whole.0.windows(2).enumerate() {
