@@ -211,7 +211,7 @@ impl Simulation {
         put_u32(&mut w, len_u32(self.model.chunk_size)?)?;
         put_u32(&mut w, len_u32(self.chunks.len())?)?;
 
-        for (chunk, scores) in self.chunks.iter().zip(&self.scores) {
+        for (chunk, scores) in self.chunks.iter().zip(self.scores.chunks(self.model.chunk_size)) {
             put_u32(&mut w, chunk.first)?;
             put_u32(&mut w, len_u32(chunk.len())?)?;
             put_slice(&mut w, &chunk.age0)?;
@@ -367,7 +367,7 @@ impl<R: Read> CheckpointReader<R> {
         }
         let regions = sim.model.layout.regions();
         let activities = scenario.activities.len();
-        let (mut chunks, mut scores) = (Vec::with_capacity(count), Vec::with_capacity(count));
+        let (mut chunks, mut scores) = (Vec::with_capacity(count), Vec::with_capacity(part.len as usize));
         for c in 0..count {
             let first = get_u32(&mut r)?;
             let len = get_u32(&mut r)? as usize;
@@ -404,7 +404,7 @@ impl<R: Read> CheckpointReader<R> {
             };
             check_chunk(&chunk, c, cfg.citizens, header.day, regions, activities)?;
             chunks.push(chunk);
-            scores.push(get_vec::<i32, _>(&mut r, len)?);
+            scores.extend(get_vec::<i32, _>(&mut r, len)?);
         }
         sim.chunks = chunks;
         sim.scores = scores;

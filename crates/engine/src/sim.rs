@@ -60,9 +60,11 @@ pub struct Simulation {
     /// Friends held by other ranks, found on the first friends' day.
     pub(crate) ghosts: Option<Ghosts>,
     pub(crate) chunks: Vec<Chunk>,
-    /// Effective score Ŝ at the end of the last day, per chunk (on friends'
-    /// days briefly the own score S, see the module docs).
-    pub(crate) scores: Vec<Vec<i32>>,
+    /// Effective score Ŝ at the end of the last day of each of this part's
+    /// citizens, in order (on friends' days briefly the own score S, see the
+    /// module docs): one column, so the friends' term reads a friend's score
+    /// with one index; chunk c's are `chunks(chunk_size).nth(c)`.
+    pub(crate) scores: Vec<i32>,
     pub(crate) accs: Vec<DayAcc>,
     pub(crate) serial: DayAcc,
     pub(crate) group_slots: usize,
@@ -139,7 +141,8 @@ impl Simulation {
             chunks[at / size].flags[at % size] |= flag::TRACKED;
         }
         let base = model.scenario.score.base_milli as i32; // checked by `empty`
-        sim.scores = chunks.par_iter().map(|c| vec![base; c.len()]).collect();
+        sim.scores = vec![0; sim.part.len as usize];
+        sim.scores.par_chunks_mut(size).for_each(|s| s.fill(base));
         sim.chunks = chunks;
         Ok(sim)
     }
@@ -433,8 +436,8 @@ impl Simulation {
 
     /// Steps 2–4 for every citizen; misattributed records are buffered.
     fn records_pass(&mut self, t: u32) {
-        let ctx = &self.model;
-        self.chunks.par_iter_mut().zip(self.scores.par_iter()).zip(self.accs.par_iter_mut()).for_each(
+        let (ctx, size) = (&self.model, self.model.chunk_size);
+        self.chunks.par_iter_mut().zip(self.scores.par_chunks(size)).zip(self.accs.par_iter_mut()).for_each(
             |((chunk, scores), acc)| {
                 acc.clear();
                 ctx.records_chunk(chunk, scores, acc, t);
@@ -496,7 +499,8 @@ impl Simulation {
     /// Step 5: own scores to the score column, then every friends' term.
     fn friends_pass(&mut self, t: u32) {
         let rules = &self.model.rules;
-        self.chunks.par_iter().zip(self.scores.par_iter_mut()).for_each(|(chunk, scores)| {
+        let size = self.model.chunk_size;
+        self.chunks.par_iter().zip(self.scores.par_chunks_mut(size)).for_each(|(chunk, scores)| {
             for (j, s) in scores.iter_mut().enumerate() {
                 // S needs G and L only; E is not brought to the day.
                 let (g, l) = (chunk.gains[j], chunk.losses[j]);
@@ -513,12 +517,7 @@ impl Simulation {
         }
         let scores = &self.scores;
         let ghosts = self.ghosts.as_ref();
-        let (size, part) = (self.model.chunk_size, self.part);
-        // Chunk sizes are powers of two (`state::chunk_size`, and a checkpoint
-        // must match it): a friend's chunk and row by a shift and a mask, not
-        // two divisions per friend.
-        assert!(size.is_power_of_two(), "chunk size {size}");
-        let (shift, mask) = (size.trailing_zeros(), size - 1);
+        let part = self.part;
         // In a run held whole by this process every friend is held here.
         let whole = part.ranks == 1;
         self.chunks.par_iter_mut().enumerate().for_each(|(c, chunk)| {
@@ -532,14 +531,12 @@ impl Simulation {
                 let mut sum = 0i64;
                 if whole {
                     for &f in friends {
-                        let at = (f - part.first) as usize;
-                        sum += i64::from(scores[at >> shift][at & mask]);
+                        sum += i64::from(scores[(f - part.first) as usize]);
                     }
                 } else {
                     for &f in friends {
                         sum += if part.owns(f) {
-                            let at = (f - part.first) as usize;
-                            i64::from(scores[at >> shift][at & mask])
+                            i64::from(scores[(f - part.first) as usize])
                         } else {
                             i64::from(elsewhere.as_mut().and_then(Iterator::next).unwrap_or(0))
                         };
@@ -559,14 +556,12 @@ impl Simulation {
             self.ghosts = Some(self.find_ghosts());
         }
         let Some(ghosts) = self.ghosts.as_mut() else { return };
-        let (size, first) = (self.model.chunk_size, self.part.first);
+        let first = self.part.first;
         let scores = &self.scores;
         let outgoing = ghosts
             .wanted
             .iter()
-            .map(|list| {
-                list.iter().map(|&at| scores[at as usize / size][at as usize % size] as u32).collect::<Vec<u32>>()
-            })
+            .map(|list| list.iter().map(|&at| scores[at as usize] as u32).collect::<Vec<u32>>())
             .collect();
         debug_assert!(ghosts.wanted.iter().flatten().all(|&at| at < self.part.len), "first {first}");
         ghosts.scores.clear();
@@ -750,10 +745,10 @@ impl Simulation {
 
     /// Steps 6–9 for every citizen.
     fn settle_pass(&mut self, t: u32) {
-        let ctx = &self.model;
+        let (ctx, size) = (&self.model, self.model.chunk_size);
         self.chunks
             .par_iter_mut()
-            .zip(self.scores.par_iter_mut())
+            .zip(self.scores.par_chunks_mut(size))
             .zip(self.accs.par_iter_mut())
             .for_each(|((chunk, scores), acc)| ctx.settle_chunk(chunk, scores, acc, t));
     }
