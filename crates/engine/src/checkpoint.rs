@@ -40,6 +40,7 @@ use std::sync::Arc;
 
 use scorelab_scenario::Scenario;
 
+use crate::column::HugeColumn;
 use crate::comm::{Comm, Single};
 use crate::metrics::{AuditKind, AuditRow, DayMetrics, HistogramSpec, RunTotals};
 use crate::sim::{RunConfig, Simulation, MAX_DAYS};
@@ -367,7 +368,7 @@ impl<R: Read> CheckpointReader<R> {
         }
         let regions = sim.model.layout.regions();
         let activities = scenario.activities.len();
-        let (mut chunks, mut scores) = (Vec::with_capacity(count), Vec::with_capacity(part.len as usize));
+        let (mut chunks, mut scores) = (Vec::with_capacity(count), HugeColumn::filled(part.len as usize, 0));
         for c in 0..count {
             let first = get_u32(&mut r)?;
             let len = get_u32(&mut r)? as usize;
@@ -404,7 +405,7 @@ impl<R: Read> CheckpointReader<R> {
             };
             check_chunk(&chunk, c, cfg.citizens, header.day, regions, activities)?;
             chunks.push(chunk);
-            scores.extend(get_vec::<i32, _>(&mut r, len)?);
+            scores[c * size..c * size + len].copy_from_slice(&get_vec::<i32, _>(&mut r, len)?);
         }
         sim.chunks = chunks;
         sim.scores = scores;

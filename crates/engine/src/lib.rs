@@ -20,6 +20,7 @@
 
 pub mod accum;
 pub mod checkpoint;
+pub mod column;
 pub mod comm;
 pub mod factors;
 pub mod metrics;

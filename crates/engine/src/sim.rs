@@ -18,6 +18,7 @@
 //! chunks run cannot change a result.
 
 use crate::accum::{DayAcc, DayTotals, FineSpec, Misattributed};
+use crate::column::HugeColumn;
 use crate::comm::{Comm, Partition, Single};
 use crate::metrics::{AuditKind, AuditRow, CitizenRow, DayMetrics, GroupDimension, GroupRow, HistogramSpec, RunTotals};
 use crate::population::{self, Layout};
@@ -64,7 +65,7 @@ pub struct Simulation {
     /// citizens, in order (on friends' days briefly the own score S, see the
     /// module docs): one column, so the friends' term reads a friend's score
     /// with one index; chunk c's are `chunks(chunk_size).nth(c)`.
-    pub(crate) scores: Vec<i32>,
+    pub(crate) scores: HugeColumn,
     pub(crate) accs: Vec<DayAcc>,
     pub(crate) serial: DayAcc,
     pub(crate) group_slots: usize,
@@ -141,8 +142,7 @@ impl Simulation {
             chunks[at / size].flags[at % size] |= flag::TRACKED;
         }
         let base = model.scenario.score.base_milli as i32; // checked by `empty`
-        sim.scores = vec![0; sim.part.len as usize];
-        sim.scores.par_chunks_mut(size).for_each(|s| s.fill(base));
+        sim.scores = HugeColumn::filled(sim.part.len as usize, base);
         sim.chunks = chunks;
         Ok(sim)
     }
@@ -208,7 +208,7 @@ impl Simulation {
             comm,
             ghosts: None,
             chunks: Vec::new(),
-            scores: Vec::new(),
+            scores: HugeColumn::filled(0, 0),
             accs,
             serial,
             group_slots,
