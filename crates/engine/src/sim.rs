@@ -952,6 +952,24 @@ impl Verdict {
 
 /// What the passes read and never write: the scenario and what is derived
 /// from it. Kept apart from the columns so a pass can borrow both.
+/// Working space of a citizen's candidate day, set up once per chunk pass
+/// rather than once per candidate day.
+struct CandidateScratch {
+    /// Items 2b and 2b + 1: behaviour b's bounded and spurious rates.
+    items: Vec<f64>,
+    /// Suffix sums of `items`: Σ_{k' ≥ k} items[k'].
+    suffix: Vec<f64>,
+    /// Behaviour b's rate before the bound.
+    base: Vec<f64>,
+}
+
+impl CandidateScratch {
+    fn new(tables: &Tables) -> Self {
+        let nb = tables.behaviours.len();
+        CandidateScratch { items: vec![0.0; 2 * nb], suffix: vec![0.0; 2 * nb], base: vec![0.0; nb] }
+    }
+}
+
 pub(crate) struct Model {
     pub(crate) scenario: Scenario,
     pub(crate) rng: Rng,
@@ -1126,11 +1144,13 @@ impl Model {
         (self.tables.general_deterrence + gap.max(0.0)).min(1.0)
     }
 
-    /// Candidate rates of citizen j on day t: per behaviour, the bounded
-    /// event rate x = λ̄·bound/365 and the spurious rate, both 0 outside the
-    /// age range. Writes `2·B` items into `items` and their suffix sums.
+    /// Candidate rates of citizen j at `age`: per behaviour b, the bounded
+    /// event rate x = λ̄·bound/365 and the spurious rate as items 2b and
+    /// 2b + 1 of `scratch.items`, and λ̄/365 as `scratch.base[b]`, all 0
+    /// outside the age range. Returns the sum of the items.
     #[inline]
-    fn candidate_rates(&self, chunk: &Chunk, j: usize, age: u32, items: &mut [f64], base: &mut [f64]) -> f64 {
+    fn candidate_rates(&self, chunk: &Chunk, j: usize, age: u32, scratch: &mut CandidateScratch) -> f64 {
+        let (items, base) = (&mut scratch.items, &mut scratch.base);
         let c = f64::from(chunk.compliance[j]) - 0.5;
         let d = f64::from(chunk.dissent[j]) - 0.5;
         let urban = chunk.flags[j] & flag::URBAN != 0;
@@ -1189,7 +1209,15 @@ impl Model {
     }
 
     /// Steps 2–4 for citizen j of a chunk.
-    fn records_for(&self, chunk: &mut Chunk, scores: &[i32], acc: &mut DayAcc, j: usize, t: u32) {
+    fn records_for(
+        &self,
+        chunk: &mut Chunk,
+        scores: &[i32],
+        acc: &mut DayAcc,
+        scratch: &mut CandidateScratch,
+        j: usize,
+        t: u32,
+    ) {
         let i = chunk.first + j as u32;
         // Step 4, first half: exits are drawn before the day's entries.
         if chunk.flags[j] & flag::LISTED != 0 && u32::from(chunk.listing_end[j]) <= t {
@@ -1201,49 +1229,29 @@ impl Model {
                 acc.audit.push(row);
             }
         }
-        // Most citizen-days have no candidate: leave before any scratch is set up.
+        // Most citizen-days have no candidate: leave before the rates are computed.
         let year_start = t % YEAR == 0;
         if !year_start && u32::from(chunk.next_candidate[j]) != t {
             return;
         }
         let age = self.age_on(chunk.age0[j], t);
-        let nb = self.tables.behaviours.len();
-        // Scratch on the stack for the usual catalogue sizes.
-        let mut items_buf = [0.0f64; 64];
-        let mut base_buf = [0.0f64; 32];
-        let mut heap_items;
-        let mut heap_base;
-        let (items, base): (&mut [f64], &mut [f64]) = if nb <= 32 {
-            (&mut items_buf[..2 * nb], &mut base_buf[..nb])
-        } else {
-            heap_items = vec![0.0; 2 * nb];
-            heap_base = vec![0.0; nb];
-            (&mut heap_items[..], &mut heap_base[..])
-        };
+        // The rates change only with the age, on year starts; a candidate
+        // day that is also a year start uses the same rates for both.
+        let total = self.candidate_rates(chunk, j, age, scratch);
         if year_start {
-            // Ages change on year starts, and with them the rates.
-            let total = self.candidate_rates(chunk, j, age, items, base);
             chunk.next_candidate[j] = self.next_candidate(i, t, 0, t, total);
+            if u32::from(chunk.next_candidate[j]) != t {
+                return;
+            }
         }
-        if u32::from(chunk.next_candidate[j]) != t {
-            return;
-        }
-        let total = self.candidate_rates(chunk, j, age, items, base);
-        let mut suffix_buf = [0.0f64; 64];
-        let mut heap_suffix;
-        let suffix: &mut [f64] = if nb <= 32 {
-            &mut suffix_buf[..2 * nb]
-        } else {
-            heap_suffix = vec![0.0; 2 * nb];
-            &mut heap_suffix[..]
-        };
+        let CandidateScratch { items, suffix, base } = &mut *scratch;
         let mut run = 0.0;
-        for k in (0..2 * nb).rev() {
-            run += items[k];
-            suffix[k] = run;
+        for (s, &x) in suffix.iter_mut().zip(items.iter()).rev() {
+            run += x;
+            *s = run;
         }
         let pressure = self.pressure(chunk.flags[j] & flag::AWARE != 0, scores[j]);
-        let (items, base) = (&*items, &*base);
+        let (items, suffix, base) = (&items[..], &suffix[..], &base[..]);
         // A candidate day makes several draws for (i, t): mix (i, t) once.
         let draws = self.rng.draws(i, t);
         sample_given_any(
@@ -1386,10 +1394,11 @@ impl Model {
     #[inline(never)]
     fn records_chunk(&self, chunk: &mut Chunk, scores: &[i32], acc: &mut DayAcc, t: u32) {
         let year_start = t % YEAR == 0;
+        let mut scratch = CandidateScratch::new(&self.tables);
         for j in 0..chunk.len() {
             let exits = chunk.flags[j] & flag::LISTED != 0 && u32::from(chunk.listing_end[j]) <= t;
             if exits || year_start || u32::from(chunk.next_candidate[j]) == t {
-                self.records_for(chunk, scores, acc, j, t);
+                self.records_for(chunk, scores, acc, &mut scratch, j, t);
             }
         }
     }
