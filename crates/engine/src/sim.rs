@@ -961,12 +961,19 @@ struct CandidateScratch {
     suffix: Vec<f64>,
     /// Behaviour b's rate before the bound.
     base: Vec<f64>,
+    /// The trait term of each (β_c, β_d) pair of `Tables::trait_pairs`.
+    terms: Vec<f64>,
 }
 
 impl CandidateScratch {
     fn new(tables: &Tables) -> Self {
         let nb = tables.behaviours.len();
-        CandidateScratch { items: vec![0.0; 2 * nb], suffix: vec![0.0; 2 * nb], base: vec![0.0; nb] }
+        CandidateScratch {
+            items: vec![0.0; 2 * nb],
+            suffix: vec![0.0; 2 * nb],
+            base: vec![0.0; nb],
+            terms: vec![0.0; tables.trait_pairs.len()],
+        }
     }
 }
 
@@ -1150,44 +1157,35 @@ impl Model {
     /// outside the age range. Returns the sum of the items.
     #[inline]
     fn candidate_rates(&self, chunk: &Chunk, j: usize, age: u32, scratch: &mut CandidateScratch) -> f64 {
-        let (items, base) = (&mut scratch.items, &mut scratch.base);
         let c = f64::from(chunk.compliance[j]) - 0.5;
         let d = f64::from(chunk.dissent[j]) - 0.5;
         let urban = chunk.flags[j] & flag::URBAN != 0;
-        // Every trait term this citizen's ages need, first, once per
+        // Every trait term this citizen's age needs, first, once per
         // (β_c, β_d) pair (pairs are distinct bit for bit, and the same
-        // expression gives the same bits); past 32 pairs, once per behaviour.
-        let pairs = &self.tables.trait_pairs;
-        let mut terms = [0.0f64; 32];
-        let precomputed = pairs.len() <= terms.len();
-        if precomputed {
-            for (term, pair) in terms.iter_mut().zip(pairs) {
-                if age >= pair.age_min && age <= pair.age_max {
-                    *term = (pair.compliance_slope * c + pair.dissent_slope * d).exp();
-                }
+        // expression gives the same bits). A pair's ages cover those of its
+        // behaviours, so the terms left from another citizen are never read.
+        for (term, pair) in scratch.terms.iter_mut().zip(&self.tables.trait_pairs) {
+            if age >= pair.age_min && age <= pair.age_max {
+                *term = (pair.compliance_slope * c + pair.dissent_slope * d).exp();
             }
         }
         let mut total = 0.0;
-        for (b, row) in self.tables.behaviours.iter().enumerate() {
+        let rows = self.tables.behaviours.iter().zip(scratch.items.chunks_exact_mut(2)).zip(&mut scratch.base);
+        for ((row, item), base) in rows {
             if age < row.age_min || age > row.age_max {
-                items[2 * b] = 0.0;
-                items[2 * b + 1] = 0.0;
-                base[b] = 0.0;
+                item[0] = 0.0;
+                item[1] = 0.0;
+                *base = 0.0;
                 continue;
             }
-            let term = if precomputed {
-                terms[row.trait_term]
-            } else {
-                (row.compliance_slope * c + row.dissent_slope * d).exp()
-            };
-            let mut rate = row.daily_rate * term;
+            let mut rate = row.daily_rate * scratch.terms[row.trait_term];
             if urban {
                 rate *= row.urban_multiplier;
             }
-            base[b] = rate;
-            items[2 * b] = rate * row.bound;
-            items[2 * b + 1] = row.spurious_daily;
-            total += items[2 * b] + items[2 * b + 1];
+            *base = rate;
+            item[0] = rate * row.bound;
+            item[1] = row.spurious_daily;
+            total += item[0] + item[1];
         }
         total
     }
@@ -1244,7 +1242,7 @@ impl Model {
                 return;
             }
         }
-        let CandidateScratch { items, suffix, base } = &mut *scratch;
+        let CandidateScratch { items, suffix, base, .. } = &mut *scratch;
         let mut run = 0.0;
         for (s, &x) in suffix.iter_mut().zip(items.iter()).rev() {
             run += x;
