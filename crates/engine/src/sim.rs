@@ -1155,7 +1155,10 @@ impl Model {
     /// event rate x = λ̄·bound/365 and the spurious rate as items 2b and
     /// 2b + 1 of `scratch.items`, and λ̄/365 as `scratch.base[b]`, all 0
     /// outside the age range. Returns the sum of the items.
-    #[inline]
+    /// (Not inlined: inside `records_chunk` its loop ran short of registers
+    /// and kept the total on the stack; on its own, the loop is unswitched
+    /// on `urban` and costs ~19 instructions a behaviour instead of ~27.)
+    #[inline(never)]
     fn candidate_rates(&self, chunk: &Chunk, j: usize, age: u32, scratch: &mut CandidateScratch) -> f64 {
         let c = f64::from(chunk.compliance[j]) - 0.5;
         let d = f64::from(chunk.dissent[j]) - 0.5;
