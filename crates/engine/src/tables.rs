@@ -369,8 +369,8 @@ pub fn sample_given_any(rates: &[f64], suffix: &[f64], uniform: impl Fn(u32) -> 
         // rates never increase, and rounding is monotone), so the events the
         // scan below would pass over for ending at or before the point come
         // first: skip them by bisection, then scan as before.
-        if k < n {
-            k += suffix[k + 1..].partition_point(|&s| total - s <= point);
+        if let Some(rest) = suffix.get(k + 1..n) {
+            k += rest.partition_point(|&s| total - s <= point);
         }
         while k < n && !(rates[k] > 0.0 && cumulative(k) > point) {
             k += 1;
