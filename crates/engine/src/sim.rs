@@ -947,6 +947,31 @@ impl Verdict {
 
 /// What the passes read and never write: the scenario and what is derived
 /// from it. Kept apart from the columns so a pass can borrow both.
+/// Working space of a citizen's candidate day, set up once per chunk pass
+/// rather than once per candidate day.
+struct CandidateScratch {
+    /// Items 2b and 2b + 1: behaviour b's bounded and spurious rates.
+    items: Vec<f64>,
+    /// Suffix sums of `items`: Σ_{k' ≥ k} items[k'].
+    suffix: Vec<f64>,
+    /// Behaviour b's rate before the bound.
+    base: Vec<f64>,
+    /// The trait term of each (β_c, β_d) pair of `Tables::trait_pairs`.
+    terms: Vec<f64>,
+}
+
+impl CandidateScratch {
+    fn new(tables: &Tables) -> Self {
+        let nb = tables.behaviours.len();
+        CandidateScratch {
+            items: vec![0.0; 2 * nb],
+            suffix: vec![0.0; 2 * nb],
+            base: vec![0.0; nb],
+            terms: vec![0.0; tables.trait_pairs.len()],
+        }
+    }
+}
+
 pub(crate) struct Model {
     pub(crate) scenario: Scenario,
     pub(crate) rng: Rng,
@@ -1121,48 +1146,44 @@ impl Model {
         (self.tables.general_deterrence + gap.max(0.0)).min(1.0)
     }
 
-    /// Candidate rates of citizen j on day t: per behaviour, the bounded
-    /// event rate x = λ̄·bound/365 and the spurious rate, both 0 outside the
-    /// age range. Writes `2·B` items into `items` and their suffix sums.
-    #[inline]
-    fn candidate_rates(&self, chunk: &Chunk, j: usize, age: u32, items: &mut [f64], base: &mut [f64]) -> f64 {
+    /// Candidate rates of citizen j at `age`: per behaviour b, the bounded
+    /// event rate x = λ̄·bound/365 and the spurious rate as items 2b and
+    /// 2b + 1 of `scratch.items`, and λ̄/365 as `scratch.base[b]`, all 0
+    /// outside the age range. Returns the sum of the items.
+    /// (Not inlined: inside `records_chunk` its loop ran short of registers
+    /// and kept the total on the stack; on its own, the loop is unswitched
+    /// on `urban` and costs ~19 instructions a behaviour instead of ~27.)
+    #[inline(never)]
+    fn candidate_rates(&self, chunk: &Chunk, j: usize, age: u32, scratch: &mut CandidateScratch) -> f64 {
         let c = f64::from(chunk.compliance[j]) - 0.5;
         let d = f64::from(chunk.dissent[j]) - 0.5;
         let urban = chunk.flags[j] & flag::URBAN != 0;
-        // Every trait term this citizen's ages need, first, once per
+        // Every trait term this citizen's age needs, first, once per
         // (β_c, β_d) pair (pairs are distinct bit for bit, and the same
-        // expression gives the same bits); past 32 pairs, once per behaviour.
-        let pairs = &self.tables.trait_pairs;
-        let mut terms = [0.0f64; 32];
-        let precomputed = pairs.len() <= terms.len();
-        if precomputed {
-            for (term, pair) in terms.iter_mut().zip(pairs) {
-                if age >= pair.age_min && age <= pair.age_max {
-                    *term = (pair.compliance_slope * c + pair.dissent_slope * d).exp();
-                }
+        // expression gives the same bits). A pair's ages cover those of its
+        // behaviours, so the terms left from another citizen are never read.
+        for (term, pair) in scratch.terms.iter_mut().zip(&self.tables.trait_pairs) {
+            if age >= pair.age_min && age <= pair.age_max {
+                *term = (pair.compliance_slope * c + pair.dissent_slope * d).exp();
             }
         }
         let mut total = 0.0;
-        for (b, row) in self.tables.behaviours.iter().enumerate() {
+        let rows = self.tables.behaviours.iter().zip(scratch.items.chunks_exact_mut(2)).zip(&mut scratch.base);
+        for ((row, item), base) in rows {
             if age < row.age_min || age > row.age_max {
-                items[2 * b] = 0.0;
-                items[2 * b + 1] = 0.0;
-                base[b] = 0.0;
+                item[0] = 0.0;
+                item[1] = 0.0;
+                *base = 0.0;
                 continue;
             }
-            let term = if precomputed {
-                terms[row.trait_term]
-            } else {
-                (row.compliance_slope * c + row.dissent_slope * d).exp()
-            };
-            let mut rate = row.daily_rate * term;
+            let mut rate = row.daily_rate * scratch.terms[row.trait_term];
             if urban {
                 rate *= row.urban_multiplier;
             }
-            base[b] = rate;
-            items[2 * b] = rate * row.bound;
-            items[2 * b + 1] = row.spurious_daily;
-            total += items[2 * b] + items[2 * b + 1];
+            *base = rate;
+            item[0] = rate * row.bound;
+            item[1] = row.spurious_daily;
+            total += item[0] + item[1];
         }
         total
     }
@@ -1184,7 +1205,15 @@ impl Model {
     }
 
     /// Steps 2–4 for citizen j of a chunk.
-    fn records_for(&self, chunk: &mut Chunk, scores: &[i32], acc: &mut DayAcc, j: usize, t: u32) {
+    fn records_for(
+        &self,
+        chunk: &mut Chunk,
+        scores: &[i32],
+        acc: &mut DayAcc,
+        scratch: &mut CandidateScratch,
+        j: usize,
+        t: u32,
+    ) {
         let i = chunk.first + j as u32;
         // Step 4, first half: exits are drawn before the day's entries.
         if chunk.flags[j] & flag::LISTED != 0 && u32::from(chunk.listing_end[j]) <= t {
@@ -1196,49 +1225,29 @@ impl Model {
                 acc.audit.push(row);
             }
         }
-        // Most citizen-days have no candidate: leave before any scratch is set up.
+        // Most citizen-days have no candidate: leave before the rates are computed.
         let year_start = t % YEAR == 0;
         if !year_start && u32::from(chunk.next_candidate[j]) != t {
             return;
         }
         let age = self.age_on(chunk.age0[j], t);
-        let nb = self.tables.behaviours.len();
-        // Scratch on the stack for the usual catalogue sizes.
-        let mut items_buf = [0.0f64; 64];
-        let mut base_buf = [0.0f64; 32];
-        let mut heap_items;
-        let mut heap_base;
-        let (items, base): (&mut [f64], &mut [f64]) = if nb <= 32 {
-            (&mut items_buf[..2 * nb], &mut base_buf[..nb])
-        } else {
-            heap_items = vec![0.0; 2 * nb];
-            heap_base = vec![0.0; nb];
-            (&mut heap_items[..], &mut heap_base[..])
-        };
+        // The rates change only with the age, on year starts; a candidate
+        // day that is also a year start uses the same rates for both.
+        let total = self.candidate_rates(chunk, j, age, scratch);
         if year_start {
-            // Ages change on year starts, and with them the rates.
-            let total = self.candidate_rates(chunk, j, age, items, base);
             chunk.next_candidate[j] = self.next_candidate(i, t, 0, t, total);
+            if u32::from(chunk.next_candidate[j]) != t {
+                return;
+            }
         }
-        if u32::from(chunk.next_candidate[j]) != t {
-            return;
-        }
-        let total = self.candidate_rates(chunk, j, age, items, base);
-        let mut suffix_buf = [0.0f64; 64];
-        let mut heap_suffix;
-        let suffix: &mut [f64] = if nb <= 32 {
-            &mut suffix_buf[..2 * nb]
-        } else {
-            heap_suffix = vec![0.0; 2 * nb];
-            &mut heap_suffix[..]
-        };
+        let CandidateScratch { items, suffix, base, .. } = &mut *scratch;
         let mut run = 0.0;
-        for k in (0..2 * nb).rev() {
-            run += items[k];
-            suffix[k] = run;
+        for (s, &x) in suffix.iter_mut().zip(items.iter()).rev() {
+            run += x;
+            *s = run;
         }
         let pressure = self.pressure(chunk.flags[j] & flag::AWARE != 0, scores[j]);
-        let (items, base) = (&*items, &*base);
+        let (items, suffix, base) = (&items[..], &suffix[..], &base[..]);
         // A candidate day makes several draws for (i, t): mix (i, t) once.
         let draws = self.rng.draws(i, t);
         sample_given_any(
@@ -1381,10 +1390,11 @@ impl Model {
     #[inline(never)]
     fn records_chunk(&self, chunk: &mut Chunk, scores: &[i32], acc: &mut DayAcc, t: u32) {
         let year_start = t % YEAR == 0;
+        let mut scratch = CandidateScratch::new(&self.tables);
         for j in 0..chunk.len() {
             let exits = chunk.flags[j] & flag::LISTED != 0 && u32::from(chunk.listing_end[j]) <= t;
             if exits || year_start || u32::from(chunk.next_candidate[j]) == t {
-                self.records_for(chunk, scores, acc, j, t);
+                self.records_for(chunk, scores, acc, &mut scratch, j, t);
             }
         }
     }

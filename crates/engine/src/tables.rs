@@ -340,7 +340,8 @@ impl Tables {
 /// given that at least one does. Event k has probability 1 − exp(−x_k)
 /// (`rates[k]` = x_k); `suffix[k]` = Σ_{j ≥ k} x_j; `uniform(s)` is the
 /// s-th uniform of the caller's counter. Calls `fired(k)` for each event
-/// that happens, in order.
+/// that happens, in order. Rates are non-negative, and `suffix` is summed
+/// from the back one rate at a time, so it never increases.
 ///
 /// Exact, and cheap for small rates: lay the events' hazards end to end on
 /// [0, Σx) and throw the points of a unit-rate Poisson process on it; event
@@ -364,6 +365,13 @@ pub fn sample_given_any(rates: &[f64], suffix: &[f64], uniform: impl Fn(u32) -> 
     let mut k = 0;
     let mut first = true;
     loop {
+        // cumulative(k) never decreases with k (suffix sums of non-negative
+        // rates never increase, and rounding is monotone), so the events the
+        // scan below would pass over for ending at or before the point come
+        // first: skip them by bisection, then scan as before.
+        if let Some(rest) = suffix.get(k + 1..n) {
+            k += rest.partition_point(|&s| total - s <= point);
+        }
         while k < n && !(rates[k] > 0.0 && cumulative(k) > point) {
             k += 1;
         }
