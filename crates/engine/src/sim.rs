@@ -945,8 +945,6 @@ impl Verdict {
     }
 }
 
-/// What the passes read and never write: the scenario and what is derived
-/// from it. Kept apart from the columns so a pass can borrow both.
 /// Working space of a citizen's candidate day, set up once per chunk pass
 /// rather than once per candidate day.
 struct CandidateScratch {
@@ -972,6 +970,8 @@ impl CandidateScratch {
     }
 }
 
+/// What the passes read and never write: the scenario and what is derived
+/// from it. Kept apart from the columns so a pass can borrow both.
 pub(crate) struct Model {
     pub(crate) scenario: Scenario,
     pub(crate) rng: Rng,
