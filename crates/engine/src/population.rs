@@ -367,9 +367,8 @@ fn for_each_created_link(
     kinds
 }
 
-/// (far end, creator) pairs grouped by `bucket(pair.0)`: a counting sort
-/// over lists of pairs, stable. Nothing depends on the order within a
-/// group: each chunk sorts its own rows.
+/// (far end, creator) pairs grouped by `bucket(pair.0)`. Nothing depends on
+/// the order within a group: each chunk sorts its own rows.
 struct Grouped {
     pairs: Vec<(u32, u32)>,
     /// Where each group starts, with the end last (`buckets + 1` offsets).
@@ -377,14 +376,9 @@ struct Grouped {
 }
 
 impl Grouped {
+    /// Copies of the pairs of `lists`, grouped by a counting sort.
     fn new(lists: &[&[(u32, u32)]], buckets: usize, bucket: impl Fn(u32) -> usize) -> Self {
-        let mut start = vec![0usize; buckets + 1];
-        for &(d, _) in lists.iter().copied().flatten() {
-            start[bucket(d) + 1] += 1;
-        }
-        for k in 0..buckets {
-            start[k + 1] += start[k];
-        }
+        let start = Self::starts(lists.iter().copied().flatten(), buckets, &bucket);
         let mut at = start.clone();
         let mut pairs = vec![(0u32, 0u32); start[buckets]];
         for &pair in lists.iter().copied().flatten() {
@@ -393,6 +387,43 @@ impl Grouped {
             at[b] += 1;
         }
         Grouped { pairs, start }
+    }
+
+    /// The pairs grouped where they lie, by swaps (one pass of an American
+    /// flag sort: each swap puts a pair in its group for good), so no
+    /// second copy of them is ever held.
+    fn in_place(mut pairs: Vec<(u32, u32)>, buckets: usize, bucket: impl Fn(u32) -> usize) -> Self {
+        let start = Self::starts(pairs.iter(), buckets, &bucket);
+        let mut at = start.clone();
+        for b in 0..buckets {
+            while at[b] < start[b + 1] {
+                let c = bucket(pairs[at[b]].0);
+                if c == b {
+                    at[b] += 1;
+                } else {
+                    pairs.swap(at[b], at[c]);
+                    at[c] += 1;
+                }
+            }
+        }
+        pairs.shrink_to_fit();
+        Grouped { pairs, start }
+    }
+
+    /// Where each group of `pairs` starts, with the end last.
+    fn starts<'a>(
+        pairs: impl Iterator<Item = &'a (u32, u32)>,
+        buckets: usize,
+        bucket: &impl Fn(u32) -> usize,
+    ) -> Vec<usize> {
+        let mut start = vec![0usize; buckets + 1];
+        for &(d, _) in pairs {
+            start[bucket(d) + 1] += 1;
+        }
+        for k in 0..buckets {
+            start[k + 1] += start[k];
+        }
+        start
     }
 
     /// The pairs of group `b`.
@@ -434,10 +465,9 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition
     // Kinds that do not fit a byte are drawn again.
     let kinds: &[LinkKinds] = if params.kinds_fit { &kinds } else { &[] };
     let cross: Vec<Grouped> = if part.ranks > 1 {
-        let received = send_to_far_ends(cross, part, comm);
-        vec![Grouped::new(&[&received], chunks, chunk_of)]
+        vec![Grouped::in_place(send_to_far_ends(cross, part, comm), chunks, chunk_of)]
     } else {
-        cross.into_par_iter().map(|v| Grouped::new(&[&v], chunks, chunk_of)).collect()
+        cross.into_par_iter().map(|v| Grouped::in_place(v, chunks, chunk_of)).collect()
     };
 
     (0..chunks)
@@ -663,6 +693,27 @@ mod tests {
         let s = region_sizes(1_000_003, &vec![1.0; 31]);
         assert_eq!(s.iter().sum::<u32>(), 1_000_003);
         assert!(s.iter().max().unwrap() - s.iter().min().unwrap() <= 1);
+    }
+
+    #[test]
+    fn grouping_in_place_gives_the_groups_of_the_copying_sort() {
+        let rng = Rng::new(3);
+        for (n, buckets) in [(0u32, 1usize), (1, 3), (1_000, 1), (5_000, 7), (20_000, 400)] {
+            let pairs: Vec<(u32, u32)> =
+                (0..n).map(|i| (rng.below(10_000, Stream::Friends, i, 0, 0) as u32, i)).collect();
+            let bucket = |d: u32| d as usize * buckets / 10_000;
+            let copied = Grouped::new(&[&pairs], buckets, bucket);
+            let in_place = Grouped::in_place(pairs.clone(), buckets, bucket);
+            assert_eq!(copied.start, in_place.start);
+            for b in 0..buckets {
+                let mut group = in_place.group(b).to_vec();
+                assert!(group.iter().all(|&(d, _)| bucket(d) == b), "{n} pairs, bucket {b}");
+                group.sort_unstable();
+                let mut want = copied.group(b).to_vec();
+                want.sort_unstable();
+                assert_eq!(group, want, "{n} pairs, bucket {b}");
+            }
+        }
     }
 
     #[test]
