@@ -9,11 +9,10 @@ use scorelab_scenario::{ActivityKind, Scenario, Trigger};
 pub struct BehaviourRow {
     /// λ_b / 365.
     pub daily_rate: f64,
-    pub compliance_slope: f64,
-    pub dissent_slope: f64,
-    /// Index of this behaviour's (β_c, β_d) pair among the catalogue's
-    /// distinct pairs: behaviours that share slopes share the trait term
-    /// exp(β_c·(c − ½) + β_d·(d − ½)), computed once per candidate day.
+    /// Index of this behaviour's (β_c, β_d) pair in `Tables::trait_pairs`,
+    /// the catalogue's distinct pairs: behaviours that share slopes share
+    /// the trait term exp(β_c·(c − ½) + β_d·(d − ½)), computed once per
+    /// candidate day.
     pub trait_term: usize,
     pub urban_multiplier: f64,
     /// Factor bounding the pressure multiplier from above: 1 + max(γ_b, 0).
@@ -264,8 +263,6 @@ impl Tables {
                 let src = &scenario.sources[beh.source];
                 BehaviourRow {
                     daily_rate: beh.rate_per_year / 365.0,
-                    compliance_slope: beh.compliance_slope,
-                    dissent_slope: beh.dissent_slope,
                     trait_term: trait_term(beh),
                     urban_multiplier: beh.urban_multiplier,
                     bound: 1.0 + beh.boost.max(0.0),
@@ -286,11 +283,11 @@ impl Tables {
             })
             .collect();
         let mut trait_pairs: Vec<TraitPair> = Vec::new();
-        for row in &behaviours {
+        for (row, beh) in behaviours.iter().zip(&scenario.behaviours) {
             if row.trait_term == trait_pairs.len() {
                 trait_pairs.push(TraitPair {
-                    compliance_slope: row.compliance_slope,
-                    dissent_slope: row.dissent_slope,
+                    compliance_slope: beh.compliance_slope,
+                    dissent_slope: beh.dissent_slope,
                     age_min: row.age_min,
                     age_max: row.age_max,
                 });
