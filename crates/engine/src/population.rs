@@ -444,7 +444,8 @@ pub fn generate(rng: &Rng, scenario: &Scenario, layout: &Layout, part: Partition
 
     // Cross-region links, grouped by the chunk of their far end so each
     // chunk finds the links it receives. Each block of citizens groups its
-    // own links, in parallel; a chunk gathers its group from every block.
+    // own links, in parallel and in place; a chunk gathers its group from
+    // every block.
     // The link kinds drawn on the way are kept.
     let chunks = part.len.div_ceil(size) as usize;
     let chunk_of = |d: u32| ((d - part.first) / size) as usize;
