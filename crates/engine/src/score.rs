@@ -47,6 +47,31 @@ pub fn round_half_even(y: f64) -> f64 {
     }
 }
 
+/// Magnitudes below which [`round_small`] is exact: 2^51.
+const SMALL: u64 = 1 << 51;
+
+/// [`round_half_even`]`(y) as i64` for |y| < 2^51, without the range test
+/// or the saturating conversion: y + 1.5·2^52 lies in [2^52, 2^53), where
+/// doubles are the integers, so its bits minus those of 1.5·2^52 are the
+/// rounded integer itself.
+#[inline(always)]
+fn round_small(y: f64) -> i64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52
+    (y + MAGIC).to_bits() as i64 - MAGIC.to_bits() as i64
+}
+
+/// The columns [`ScoreRules::effective_scores`] reads, one entry per
+/// citizen (`friend_offsets` one more: a citizen has friends when its
+/// offsets differ).
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreColumns<'a> {
+    pub gains: &'a [i64],
+    pub losses: &'a [i64],
+    pub last_update: &'a [u16],
+    pub friends_term: &'a [i32],
+    pub friend_offsets: &'a [u32],
+}
+
 /// The decay table and the score rules of one scenario.
 #[derive(Debug, Clone)]
 pub struct ScoreRules {
@@ -92,21 +117,14 @@ impl ScoreRules {
         if x0 == 0 {
             return 0;
         }
-        Self::decay_by(x0, self.factor(t0, t))
+        round_half_even(x0 as f64 * self.factor(t0, t)) as i64
     }
 
-    /// The decay factor 2^(−(t−t0)/h) that [`ScoreRules::decay`] applies.
+    /// The decay factor 2^(−(t−t0)/h), the table's last beyond its end.
+    /// (t0 ≤ t; wrapping keeps a broken invariant from panicking here.)
     #[inline(always)]
-    pub fn factor(&self, t0: u32, t: u32) -> f64 {
-        let k = (t - t0) as usize;
-        self.factor[k.min(self.factor.len() - 1)]
-    }
-
-    /// [`ScoreRules::decay`] with the factor already looked up: a zero stays
-    /// zero (0 · f rounds to 0), so no branch is needed.
-    #[inline(always)]
-    pub fn decay_by(x0: i64, factor: f64) -> i64 {
-        round_half_even(x0 as f64 * factor) as i64
+    fn factor(&self, t0: u32, t: u32) -> f64 {
+        self.factor[(t.wrapping_sub(t0) as usize).min(self.factor.len() - 1)]
     }
 
     /// G, L and E as they stand on day `t`.
@@ -136,6 +154,44 @@ impl ScoreRules {
             return own;
         }
         div_1000_half_even((1000 - self.weight) * own + self.weight * friends_term)
+    }
+
+    /// Own score on day `t` of a citizen whose stored G and L were set on
+    /// day `t0`: exactly `own(decay(G, t0, t), decay(L, t0, t))`, for the
+    /// passes over every citizen. One factor serves G and L; rounding is by
+    /// [`round_small`] where |G| and |L| are below 2^51, which bounds
+    /// |G · f| since f ≤ 1 (larger values take [`ScoreRules::decay`]).
+    #[inline(always)]
+    pub fn own_on(&self, gains: i64, losses: i64, t0: u32, t: u32) -> i64 {
+        if !self.enabled || gains | losses == 0 {
+            return self.own(0, 0);
+        }
+        if gains.unsigned_abs() | losses.unsigned_abs() >= SMALL {
+            return self.own(self.decay(gains, t0, t), self.decay(losses, t0, t));
+        }
+        let f = self.factor(t0, t);
+        (self.base + round_small(gains as f64 * f) + round_small(losses as f64 * f)).max(self.min).min(self.max)
+    }
+
+    /// The effective score on day `t` of every citizen of `columns`, into
+    /// `out` (as `i32`, the score column's type): for each, exactly
+    /// `effective(own_on(G, L, t0, t), F, has_friends)`. The friends' mix is
+    /// computed for every citizen and selected, so it costs no branch.
+    pub fn effective_scores(&self, columns: ScoreColumns<'_>, t: u32, out: &mut [i32]) {
+        let n = out.len();
+        let gains = &columns.gains[..n];
+        let losses = &columns.losses[..n];
+        let last_update = &columns.last_update[..n];
+        let friends_term = &columns.friends_term[..n];
+        let offsets = &columns.friend_offsets[..n + 1];
+        let networked = self.enabled && self.weight != 0;
+        let (w, w_own) = (self.weight, 1000 - self.weight);
+        for (j, out) in out.iter_mut().enumerate() {
+            let own = self.own_on(gains[j], losses[j], u32::from(last_update[j]), t);
+            let mixed = div_1000_half_even(w_own * own + w * i64::from(friends_term[j]));
+            let has_friends = offsets[j + 1] > offsets[j];
+            *out = if has_friends && networked { mixed } else { own } as i32;
+        }
     }
 }
 
@@ -191,16 +247,66 @@ mod tests {
     }
 
     #[test]
-    fn decay_by_a_looked_up_factor_matches_decay() {
-        let r = rules(730.0, 150);
-        for t0 in [0u32, 5, 700] {
-            for t in [t0, t0 + 1, t0 + 364, t0 + 2000, 3000, 5000] {
-                for x0 in [0i64, 1, -1, 3, -5, 4_999, -50_000, 1_234_567, -2_000_000] {
-                    let t = t.max(t0);
-                    assert_eq!(ScoreRules::decay_by(x0, r.factor(t0, t)), r.decay(x0, t0, t));
+    fn effective_scores_match_the_scalar_rules() {
+        let rng = crate::rng::Rng::new(11);
+        for (half_life, weight) in [(730.0, 150), (1.0, 150), (730.0, 0), (365.0, 1000)] {
+            let r = rules(half_life, weight);
+            let n = 20_000u32;
+            let draw = |i: u32, slot: u32| rng.bits(crate::rng::Stream::Accept, i, 1, slot);
+            let mut gains = Vec::new();
+            let mut losses = Vec::new();
+            let mut last_update = Vec::new();
+            let mut friends_term = Vec::new();
+            let mut offsets = vec![0u32];
+            for i in 0..n {
+                let magnitude = |b: u64| match b % 8 {
+                    0 => 0,
+                    1 => (b >> 8) % 10,
+                    2 => (b >> 8) % 3_000_000,
+                    3 => (b >> 8) % (1 << 40),
+                    4 => (1 << 51) - 1 - (b >> 8) % 4,
+                    5 => (1 << 51) + (b >> 8) % 4,
+                    6 => (b >> 8) % (1 << 60),
+                    _ => (b >> 8) % 2_000,
+                } as i64;
+                gains.push(magnitude(draw(i, 0)));
+                losses.push(-magnitude(draw(i, 1)));
+                let day = (draw(i, 2) % 4000) as u16;
+                last_update.push(day);
+                friends_term.push((draw(i, 3) % 2_000_001) as i32);
+                let last = *offsets.last().unwrap_or(&0);
+                offsets.push(last + (draw(i, 4) % 3) as u32);
+            }
+            for t in [4000u32, 4100, 9000] {
+                let columns = ScoreColumns {
+                    gains: &gains,
+                    losses: &losses,
+                    last_update: &last_update,
+                    friends_term: &friends_term,
+                    friend_offsets: &offsets,
+                };
+                let mut out = vec![0i32; n as usize];
+                r.effective_scores(columns, t, &mut out);
+                for j in 0..n as usize {
+                    let t0 = u32::from(last_update[j]);
+                    let own = r.own(r.decay(gains[j], t0, t), r.decay(losses[j], t0, t));
+                    let want = r.effective(own, i64::from(friends_term[j]), offsets[j + 1] > offsets[j]);
+                    assert_eq!(i64::from(out[j]), want, "citizen {j}, day {t}, half-life {half_life}");
                 }
             }
         }
+        let mut off = rules(730.0, 150);
+        off.enabled = false;
+        let mut out = vec![0i32; 2];
+        let columns = ScoreColumns {
+            gains: &[5_000, 0],
+            losses: &[0, -7_000],
+            last_update: &[0, 1],
+            friends_term: &[0, 0],
+            friend_offsets: &[0, 1, 1],
+        };
+        off.effective_scores(columns, 3, &mut out);
+        assert_eq!(out, [1_000_000, 1_000_000]);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::comm::{Comm, Partition, Single};
 use crate::metrics::{AuditKind, AuditRow, CitizenRow, DayMetrics, GroupDimension, GroupRow, HistogramSpec, RunTotals};
 use crate::population::{self, Layout};
 use crate::rng::{Rng, Stream};
-use crate::score::{div_round_half_even, Components, ScoreRules};
+use crate::score::{div_round_half_even, Components, ScoreColumns, ScoreRules};
 use crate::state::{self, chunk_size, flag, Chunk, NO_DAY, NO_GUARDIAN};
 use crate::tables::{sample_given_any, Tables};
 use crate::EngineError;
@@ -503,13 +503,7 @@ impl Simulation {
         self.chunks.par_iter().zip(self.scores.par_chunks_mut(size)).for_each(|(chunk, scores)| {
             for (j, s) in scores.iter_mut().enumerate() {
                 // S needs G and L only; E is not brought to the day.
-                let (g, l) = (chunk.gains[j], chunk.losses[j]);
-                *s = if g | l == 0 {
-                    rules.own(0, 0)
-                } else {
-                    let factor = rules.factor(u32::from(chunk.last_update[j]), t);
-                    rules.own(ScoreRules::decay_by(g, factor), ScoreRules::decay_by(l, factor))
-                } as i32;
+                *s = rules.own_on(chunk.gains[j], chunk.losses[j], u32::from(chunk.last_update[j]), t) as i32;
             }
         });
         if self.part.ranks > 1 {
@@ -1399,27 +1393,29 @@ impl Model {
         }
     }
 
-    /// Steps 6–9 for a chunk, in two loops. The first goes over the columns
-    /// of every citizen: it computes the effective score and grade and, for
-    /// the common citizen (not tracked, no activity trigger met, no appeal
-    /// possible today), everything step 9 counts; the rare others are
-    /// listed. The second runs [`Model::settle`] for those. Both give the
-    /// same figures: the first loop is `settle` for a citizen with nothing
-    /// to draw, and whether a citizen has something to draw is decided
-    /// from a superset of `settle`'s own conditions. Counts are sums, so
-    /// the order in which citizens are added does not matter; audit rows
-    /// come only from the second loop, in row order as before.
+    /// Steps 6–9 for a chunk, block by block, in three loops. The first
+    /// computes every citizen's effective score (step 6,
+    /// [`ScoreRules::effective_scores`]) into the score column. The second
+    /// reads it back to find the grade and, for the common citizen (not
+    /// tracked, no activity trigger met, no appeal possible today), counts
+    /// everything step 9 counts; the rare others are listed. The third runs
+    /// [`Model::settle`] for those, which works the view out again and
+    /// overwrites their score. All give the same figures: the second loop
+    /// is `settle` for a citizen with nothing to draw, and whether a citizen
+    /// has something to draw is decided from a superset of `settle`'s own
+    /// conditions. Counts are sums, so the order in which citizens are added
+    /// does not matter; audit rows come only from the third loop, in row
+    /// order as before. (Blocks keep the scores just written in the L1
+    /// cache; the first loop on its own has few live values and no branch.)
     #[inline(never)]
     fn settle_chunk(&self, chunk: &mut Chunk, scores: &mut [i32], acc: &mut DayAcc, t: u32) {
+        const BLOCK: usize = 2048;
         let n = chunk.len();
-        let rules = &self.rules;
         let years = self.years(t);
         let adult = u32::from(self.scenario.population.adult_age);
         let appeals = &self.scenario.appeals;
         let (appeals_on, window, visible) = (appeals.enabled, appeals.window_days, appeals.visible_records);
         let triggers = self.tables.any_daily_trigger;
-        // S of a citizen with nothing to decay (`decay` of 0 is 0).
-        let own_undecayed = rules.own(0, 0);
         let grade_count = self.scenario.score.grades.len();
         let mut slow = std::mem::take(&mut acc.slow);
         slow.clear();
@@ -1429,64 +1425,62 @@ impl Model {
             let decile = &chunk.decile[..n];
             let activities = &self.tables.activities;
             let first = chunk.first;
-            let gains = &chunk.gains[..n];
-            let losses = &chunk.losses[..n];
             let erroneous = &chunk.erroneous[..n];
-            let last_update = &chunk.last_update[..n];
             let last_denial = &chunk.last_denial[..n];
-            let friends_term = &chunk.friends_term[..n];
-            let offsets = &chunk.friend_offsets[..n + 1];
             let scores = &mut scores[..n];
             let (mut adults, mut sum, mut listed_count, mut unbacked_count) = (0u64, 0i64, 0u32, 0u32);
             let (mut lowest, mut highest) = (i64::MAX, i64::MIN);
             let histogram = &mut acc.histogram[..];
             let fine = &mut acc.fine[..];
             let grades = &mut acc.grades[..grade_count];
-            for j in 0..n {
-                let f = flags[j];
-                // Step 6: the view of `Model::view`, G and L decayed by one factor.
-                let own = if gains[j] | losses[j] == 0 {
-                    own_undecayed
-                } else {
-                    let factor = rules.factor(u32::from(last_update[j]), t);
-                    rules.own(ScoreRules::decay_by(gains[j], factor), ScoreRules::decay_by(losses[j], factor))
+            for start in (0..n).step_by(BLOCK) {
+                let end = (start + BLOCK).min(n);
+                // Step 6: the view of `Model::view` for the whole block.
+                let columns = ScoreColumns {
+                    gains: &chunk.gains[start..end],
+                    losses: &chunk.losses[start..end],
+                    last_update: &chunk.last_update[start..end],
+                    friends_term: &chunk.friends_term[start..end],
+                    friend_offsets: &chunk.friend_offsets[start..=end],
                 };
-                let has_friends = offsets[j + 1] > offsets[j];
-                let effective = rules.effective(own, i64::from(friends_term[j]), has_friends);
-                let (fine_bin, coarse_bin, grade) = self.bins(effective);
-                let listed = f & flag::LISTED != 0;
-                let backed = f & flag::BACKED != 0;
-                let last = last_denial[j];
-                let age = u32::from(age0[j]) + years;
-                // Step 7's test and first draw, as `settle` makes them: a
-                // citizen whose draw says "no attempt" has nothing more to do.
-                let attempts = triggers
-                    && f & flag::OPTED_OUT == 0
-                    && self.triggered[grade * 2 + usize::from(listed)] & activities.eligible(age, decile[j]) != 0
-                    && self.rng.uniform(Stream::Activity, first + j as u32, t, 0) < activities.any(age, decile[j]);
-                let rare = f & flag::TRACKED != 0
-                    || attempts
-                    || (appeals_on
-                        && ((last != NO_DAY && t - u32::from(last) < window)
-                            || (visible && (erroneous[j] != 0 || (listed && !backed)))));
-                if rare {
-                    slow.push(j as u32);
-                    continue;
+                self.rules.effective_scores(columns, t, &mut scores[start..end]);
+                for j in start..end {
+                    let effective = i64::from(scores[j]);
+                    let f = flags[j];
+                    let (fine_bin, coarse_bin, grade) = self.bins(effective);
+                    let listed = f & flag::LISTED != 0;
+                    let backed = f & flag::BACKED != 0;
+                    let last = last_denial[j];
+                    let age = u32::from(age0[j]) + years;
+                    // Step 7's test and first draw, as `settle` makes them: a
+                    // citizen whose draw says "no attempt" has nothing more to do.
+                    let attempts = triggers
+                        && f & flag::OPTED_OUT == 0
+                        && self.triggered[grade * 2 + usize::from(listed)] & activities.eligible(age, decile[j]) != 0
+                        && self.rng.uniform(Stream::Activity, first + j as u32, t, 0) < activities.any(age, decile[j]);
+                    let rare = f & flag::TRACKED != 0
+                        || attempts
+                        || (appeals_on
+                            && ((last != NO_DAY && t - u32::from(last) < window)
+                                || (visible && (erroneous[j] != 0 || (listed && !backed)))));
+                    if rare {
+                        slow.push(j as u32);
+                        continue;
+                    }
+                    // Step 9.
+                    if listed {
+                        listed_count += 1;
+                        unbacked_count += u32::from(!backed);
+                    }
+                    if age >= adult {
+                        adults += 1;
+                        sum += effective;
+                        (lowest, highest) = (lowest.min(effective), highest.max(effective));
+                        histogram[coarse_bin] += 1;
+                        fine[fine_bin] += 1;
+                        grades[grade] += 1;
+                    }
                 }
-                // Step 9.
-                if listed {
-                    listed_count += 1;
-                    unbacked_count += u32::from(!backed);
-                }
-                if age >= adult {
-                    adults += 1;
-                    sum += effective;
-                    (lowest, highest) = (lowest.min(effective), highest.max(effective));
-                    histogram[coarse_bin] += 1;
-                    fine[fine_bin] += 1;
-                    grades[grade] += 1;
-                }
-                scores[j] = effective as i32;
             }
             acc.adults += adults;
             acc.score_sum += sum;
