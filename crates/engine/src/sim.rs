@@ -67,6 +67,9 @@ pub struct Simulation {
     /// with one index; chunk c's are `chunks(chunk_size).nth(c)`.
     pub(crate) scores: HugeColumn,
     pub(crate) accs: Vec<DayAcc>,
+    /// Each chunk's working space for candidate days, kept from day to day
+    /// so the records pass allocates nothing.
+    candidate_scratch: Vec<CandidateScratch>,
     pub(crate) serial: DayAcc,
     pub(crate) group_slots: usize,
     pub(crate) day: u32,
@@ -174,6 +177,7 @@ impl Simulation {
         let (g, b, a) = (scenario.score.grades.len(), scenario.behaviours.len(), scenario.activities.len());
         let chunks = (part.len as usize).div_ceil(size);
         let accs = (0..chunks).map(|_| DayAcc::new(&histogram, &fine, g, b, a, group_slots)).collect();
+        let candidate_scratch = (0..chunks).map(|_| CandidateScratch::new(&tables)).collect();
         let serial = DayAcc::new(&histogram, &fine, g, b, a, group_slots);
         let totals = RunTotals::empty(u64::from(config.citizens), b, a);
         let thresholds: Vec<i64> =
@@ -210,6 +214,7 @@ impl Simulation {
             chunks: Vec::new(),
             scores: HugeColumn::filled(0, 0),
             accs,
+            candidate_scratch,
             serial,
             group_slots,
             day: 0,
@@ -437,12 +442,15 @@ impl Simulation {
     /// Steps 2–4 for every citizen; misattributed records are buffered.
     fn records_pass(&mut self, t: u32) {
         let (ctx, size) = (&self.model, self.model.chunk_size);
-        self.chunks.par_iter_mut().zip(self.scores.par_chunks(size)).zip(self.accs.par_iter_mut()).for_each(
-            |((chunk, scores), acc)| {
+        self.chunks
+            .par_iter_mut()
+            .zip(self.scores.par_chunks(size))
+            .zip(self.accs.par_iter_mut())
+            .zip(self.candidate_scratch.par_iter_mut())
+            .for_each(|(((chunk, scores), acc), scratch)| {
                 acc.clear();
-                ctx.records_chunk(chunk, scores, acc, t);
-            },
-        );
+                ctx.records_chunk(chunk, scores, acc, scratch, t);
+            });
         // Buffers move to the serial step, in chunk order.
         for acc in &mut self.accs {
             self.serial.misattributed.append(&mut acc.misattributed);
@@ -939,8 +947,8 @@ impl Verdict {
     }
 }
 
-/// Working space of a citizen's candidate day, set up once per chunk pass
-/// rather than once per candidate day.
+/// Working space of a citizen's candidate day, set up once per chunk for
+/// the whole run rather than once per candidate day.
 struct CandidateScratch {
     /// Items 2b and 2b + 1: behaviour b's bounded and spurious rates.
     items: Vec<f64>,
@@ -1382,13 +1390,19 @@ impl Model {
     /// here over the columns, so the common citizen-day costs no call.
     /// (Not inlined: one call a chunk, and profiles see the pass by name.)
     #[inline(never)]
-    fn records_chunk(&self, chunk: &mut Chunk, scores: &[i32], acc: &mut DayAcc, t: u32) {
+    fn records_chunk(
+        &self,
+        chunk: &mut Chunk,
+        scores: &[i32],
+        acc: &mut DayAcc,
+        scratch: &mut CandidateScratch,
+        t: u32,
+    ) {
         let year_start = t % YEAR == 0;
-        let mut scratch = CandidateScratch::new(&self.tables);
         for j in 0..chunk.len() {
             let exits = chunk.flags[j] & flag::LISTED != 0 && u32::from(chunk.listing_end[j]) <= t;
             if exits || year_start || u32::from(chunk.next_candidate[j]) == t {
-                self.records_for(chunk, scores, acc, &mut scratch, j, t);
+                self.records_for(chunk, scores, acc, scratch, j, t);
             }
         }
     }
