@@ -323,6 +323,36 @@ mod score {
         });
     }
 
+    /// Step 6 as the settle pass runs it since 469fb52, per citizen: G and L
+    /// decayed by one factor and rounded by the bits of y + 1.5·2^52, own
+    /// score, friends' mix, the batch written to an `i32` column
+    /// (`ScoreRules::effective_scores`).
+    #[divan::bench]
+    fn effective_scores(bencher: Bencher) {
+        use scorelab_engine::score::ScoreColumns;
+        let (s, r, t) = (snapshot(), rules(), black_box(TODAY));
+        let last_update: Vec<u16> = s.t0.iter().map(|&d| d as u16).collect();
+        let friends_term: Vec<i32> = s.friends_term.iter().map(|&f| f as i32).collect();
+        let offsets: Vec<u32> = std::iter::once(0)
+            .chain(s.has_friends.iter().scan(0u32, |at, &has| {
+                *at += u32::from(has);
+                Some(*at)
+            }))
+            .collect();
+        let columns = ScoreColumns {
+            gains: &s.gains,
+            losses: &s.losses,
+            last_update: &last_update,
+            friends_term: &friends_term,
+            friend_offsets: &offsets,
+        };
+        let mut out = vec![0i32; BATCH];
+        bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
+            r.effective_scores(black_box(columns), t, &mut out);
+            black_box(&mut out);
+        });
+    }
+
     /// The grade of an effective score (`scorelab_scenario::Score::grade_of`).
     #[divan::bench]
     fn grade_of(bencher: Bencher) {

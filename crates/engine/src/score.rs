@@ -34,12 +34,19 @@ pub fn div_1000_half_even(num: i64) -> i64 {
     q + i64::from(r > 500 || (r == 500 && q & 1 == 1))
 }
 
-/// `y` rounded to the nearest integer, ties to even, without a libm call:
-/// adding and subtracting 1.5·2^52 leaves exactly the integer that IEEE
-/// round-to-nearest-even picks, for |y| < 2^51 (beyond, the slow path).
+/// 1.5·2^52. For |y| < 2^51, y + MAGIC lies in [2^52, 2^53), where the
+/// doubles are exactly the integers: the addition rounds y to an integer,
+/// half to even, and subtracting MAGIC again leaves that integer exactly.
+const MAGIC: f64 = 6_755_399_441_055_744.0;
+
+/// Magnitudes below which G · f, for a decay factor f ≤ 1, rounds by
+/// [`MAGIC`]: 2^51.
+const SMALL: u64 = 1 << 51;
+
+/// `y` rounded to the nearest integer, ties to even, without a libm call
+/// (by [`MAGIC`] for |y| < 2^51, beyond by the slow path).
 #[inline(always)]
 pub fn round_half_even(y: f64) -> f64 {
-    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52
     if y.abs() < 2_251_799_813_685_248.0 {
         (y + MAGIC) - MAGIC
     } else {
@@ -47,22 +54,10 @@ pub fn round_half_even(y: f64) -> f64 {
     }
 }
 
-/// Magnitudes below which [`round_small`] is exact: 2^51.
-const SMALL: u64 = 1 << 51;
-
-/// [`round_half_even`]`(y) as i64` for |y| < 2^51, without the range test
-/// or the saturating conversion: y + 1.5·2^52 lies in [2^52, 2^53), where
-/// doubles are the integers, so its bits minus those of 1.5·2^52 are the
-/// rounded integer itself.
-#[inline(always)]
-fn round_small(y: f64) -> i64 {
-    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52
-    (y + MAGIC).to_bits() as i64 - MAGIC.to_bits() as i64
-}
-
-/// The columns [`ScoreRules::effective_scores`] reads, one entry per
-/// citizen (`friend_offsets` one more: a citizen has friends when its
-/// offsets differ).
+/// The columns [`ScoreRules::own_scores`] and
+/// [`ScoreRules::effective_scores`] read, one entry per citizen
+/// (`friend_offsets` one more: a citizen has friends when its offsets
+/// differ).
 #[derive(Debug, Clone, Copy)]
 pub struct ScoreColumns<'a> {
     pub gains: &'a [i64],
@@ -156,41 +151,76 @@ impl ScoreRules {
         div_1000_half_even((1000 - self.weight) * own + self.weight * friends_term)
     }
 
-    /// Own score on day `t` of a citizen whose stored G and L were set on
-    /// day `t0`: exactly `own(decay(G, t0, t), decay(L, t0, t))`, for the
-    /// passes over every citizen. One factor serves G and L; rounding is by
-    /// [`round_small`] where |G| and |L| are below 2^51, which bounds
-    /// |G · f| since f ≤ 1 (larger values take [`ScoreRules::decay`]).
-    #[inline(always)]
-    pub fn own_on(&self, gains: i64, losses: i64, t0: u32, t: u32) -> i64 {
-        if !self.enabled || gains | losses == 0 {
-            return self.own(0, 0);
-        }
-        if gains.unsigned_abs() | losses.unsigned_abs() >= SMALL {
-            return self.own(self.decay(gains, t0, t), self.decay(losses, t0, t));
-        }
-        let f = self.factor(t0, t);
-        (self.base + round_small(gains as f64 * f) + round_small(losses as f64 * f)).max(self.min).min(self.max)
+    /// The own score S on day `t` of every citizen of `columns`, into
+    /// `out`: exactly `own(decay(G), decay(L))` for each (see
+    /// [`ScoreRules::effective_scores`]).
+    pub fn own_scores(&self, columns: ScoreColumns<'_>, t: u32, out: &mut [i32]) {
+        self.scores::<false>(columns, t, out);
     }
 
-    /// The effective score on day `t` of every citizen of `columns`, into
-    /// `out` (as `i32`, the score column's type): for each, exactly
-    /// `effective(own_on(G, L, t0, t), F, has_friends)`. The friends' mix is
-    /// computed for every citizen and selected, so it costs no branch.
+    /// The effective score Ŝ on day `t` of every citizen of `columns`, into
+    /// `out` (`i32`, the score column's type): exactly
+    /// `effective(own(decay(G), decay(L)), F, has_friends)` for each.
+    ///
+    /// The passes over every citizen every day, so written for speed. Where
+    /// every |G| and |L| of the batch is below 2^51 (any run's, in
+    /// practice; otherwise the batch takes the rules above, one citizen at a
+    /// time) the work is done in doubles, with no branch but the clamp and
+    /// every step exact:
+    /// - one factor f ≤ 1 serves G and L, and (x·f + MAGIC) − MAGIC is the
+    ///   `round_half_even(x·f)` that `decay` computes, 0 for x = 0;
+    /// - B + G + L sums integers below 2^53, so exactly, and the clamp
+    ///   compares exactly;
+    /// - the mix (1000 − w)·S + w·F has |S|, |F| < 2^31 (the engine refuses
+    ///   score bounds beyond `i32`, and F is an `i32`) and 0 ≤ w ≤ 1000, so
+    ///   it is an exact integer below 2^41. Its quotient by 1000, q + r/1000,
+    ///   comes out within 2^−22 (half an ulp at 2^31); one not on a half
+    ///   (r ≠ 500) lies at least 0.001 from a half, and one on a half is a
+    ///   double, so exact. Rounding it by MAGIC is `div_1000_half_even`;
+    /// - a score below 2^31 in magnitude, plus MAGIC, holds the score in the
+    ///   low 32 bits (two's complement) of its bits, which makes the `i32`.
     pub fn effective_scores(&self, columns: ScoreColumns<'_>, t: u32, out: &mut [i32]) {
+        self.scores::<true>(columns, t, out);
+    }
+
+    /// [`ScoreRules::effective_scores`] (`MIX`) or
+    /// [`ScoreRules::own_scores`].
+    fn scores<const MIX: bool>(&self, columns: ScoreColumns<'_>, t: u32, out: &mut [i32]) {
         let n = out.len();
         let gains = &columns.gains[..n];
         let losses = &columns.losses[..n];
         let last_update = &columns.last_update[..n];
         let friends_term = &columns.friends_term[..n];
         let offsets = &columns.friend_offsets[..n + 1];
-        let networked = self.enabled && self.weight != 0;
-        let (w, w_own) = (self.weight, 1000 - self.weight);
+        // Every magnitude at once (no early exit, so the test vectorises).
+        let magnitudes = gains.iter().chain(losses).fold(0u64, |m, x| m | x.unsigned_abs());
+        if !self.enabled || magnitudes >= SMALL {
+            for (j, out) in out.iter_mut().enumerate() {
+                let t0 = u32::from(last_update[j]);
+                let own = self.own(self.decay(gains[j], t0, t), self.decay(losses[j], t0, t));
+                let has_friends = offsets[j + 1] > offsets[j];
+                *out = if MIX { self.effective(own, i64::from(friends_term[j]), has_friends) } else { own } as i32;
+            }
+            return;
+        }
+        let mix = MIX && self.weight != 0;
+        let (base, lo, hi) = (self.base as f64, self.min as f64, self.max as f64);
+        let (w, w_own) = (self.weight as f64, (1000 - self.weight) as f64);
         for (j, out) in out.iter_mut().enumerate() {
-            let own = self.own_on(gains[j], losses[j], u32::from(last_update[j]), t);
-            let mixed = div_1000_half_even(w_own * own + w * i64::from(friends_term[j]));
-            let has_friends = offsets[j + 1] > offsets[j];
-            *out = if has_friends && networked { mixed } else { own } as i32;
+            let f = self.factor(u32::from(last_update[j]), t);
+            let g = (gains[j] as f64 * f + MAGIC) - MAGIC;
+            let l = (losses[j] as f64 * f + MAGIC) - MAGIC;
+            let sum = base + g + l;
+            let own = if sum < lo {
+                lo
+            } else if sum > hi {
+                hi
+            } else {
+                sum
+            };
+            let mixed = ((w_own * own + w * f64::from(friends_term[j])) / 1000.0 + MAGIC) - MAGIC;
+            let score = if mix && offsets[j + 1] > offsets[j] { mixed } else { own };
+            *out = (score + MAGIC).to_bits() as i32;
         }
     }
 }
@@ -246,67 +276,66 @@ mod tests {
         check(i64::MAX - 1000);
     }
 
+    /// The batch passes give, citizen by citizen, what `decay`, `own` and
+    /// `effective` give one at a time: across ties (a half-life of one day
+    /// halves exactly), both signs, magnitudes up to just under 2^51 (the
+    /// doubles) and from 2^51 up (the batch falls back to the rules),
+    /// clamping at both ends, with and without friends, records older than
+    /// the decay table, and the network off. Batches of 16 citizens, so
+    /// that some hold a large magnitude and most do not.
     #[test]
-    fn effective_scores_match_the_scalar_rules() {
+    fn batch_scores_match_the_scalar_rules() {
         let rng = crate::rng::Rng::new(11);
-        for (half_life, weight) in [(730.0, 150), (1.0, 150), (730.0, 0), (365.0, 1000)] {
-            let r = rules(half_life, weight);
-            let n = 20_000u32;
-            let draw = |i: u32, slot: u32| rng.bits(crate::rng::Stream::Accept, i, 1, slot);
-            let mut gains = Vec::new();
-            let mut losses = Vec::new();
-            let mut last_update = Vec::new();
-            let mut friends_term = Vec::new();
-            let mut offsets = vec![0u32];
-            for i in 0..n {
-                let magnitude = |b: u64| match b % 8 {
-                    0 => 0,
-                    1 => (b >> 8) % 10,
-                    2 => (b >> 8) % 3_000_000,
-                    3 => (b >> 8) % (1 << 40),
-                    4 => (1 << 51) - 1 - (b >> 8) % 4,
-                    5 => (1 << 51) + (b >> 8) % 4,
-                    6 => (b >> 8) % (1 << 60),
-                    _ => (b >> 8) % 2_000,
-                } as i64;
-                gains.push(magnitude(draw(i, 0)));
-                losses.push(-magnitude(draw(i, 1)));
-                let day = (draw(i, 2) % 4000) as u16;
-                last_update.push(day);
-                friends_term.push((draw(i, 3) % 2_000_001) as i32);
-                let last = *offsets.last().unwrap_or(&0);
-                offsets.push(last + (draw(i, 4) % 3) as u32);
-            }
+        let n = 20_000u32;
+        let draw = |i: u32, slot: u32| rng.bits(crate::rng::Stream::Accept, i, 1, slot);
+        // One citizen in 128 has a magnitude from 2^51 up.
+        let magnitude = |b: u64| match b % 256 {
+            0 => (1 << 51) + (b >> 8) % 4,
+            1 => (b >> 8) % (1 << 60),
+            2..=9 => (1 << 51) - 1 - (b >> 8) % 4,
+            10..=79 => 0,
+            80..=119 => (b >> 8) % 10,
+            120..=179 => (b >> 8) % 3_000_000,
+            180..=199 => (b >> 8) % (1 << 40),
+            _ => (b >> 8) % 2_000,
+        } as i64;
+        let gains: Vec<i64> = (0..n).map(|i| magnitude(draw(i, 0))).collect();
+        let losses: Vec<i64> = (0..n).map(|i| -magnitude(draw(i, 1))).collect();
+        let last_update: Vec<u16> = (0..n).map(|i| (draw(i, 2) % 4000) as u16).collect();
+        let friends_term: Vec<i32> = (0..n).map(|i| (draw(i, 3) % 2_000_001) as i32).collect();
+        let offsets: Vec<u32> = std::iter::once(0)
+            .chain((0..n).scan(0u32, |at, i| {
+                *at += (draw(i, 4) % 3) as u32;
+                Some(*at)
+            }))
+            .collect();
+        let mut disabled = rules(730.0, 150);
+        disabled.enabled = false;
+        let cases = [rules(730.0, 150), rules(1.0, 150), rules(730.0, 0), rules(365.0, 1000), disabled];
+        for (case, r) in cases.iter().enumerate() {
             for t in [4000u32, 4100, 9000] {
-                let columns = ScoreColumns {
-                    gains: &gains,
-                    losses: &losses,
-                    last_update: &last_update,
-                    friends_term: &friends_term,
-                    friend_offsets: &offsets,
-                };
-                let mut out = vec![0i32; n as usize];
-                r.effective_scores(columns, t, &mut out);
-                for j in 0..n as usize {
-                    let t0 = u32::from(last_update[j]);
-                    let own = r.own(r.decay(gains[j], t0, t), r.decay(losses[j], t0, t));
-                    let want = r.effective(own, i64::from(friends_term[j]), offsets[j + 1] > offsets[j]);
-                    assert_eq!(i64::from(out[j]), want, "citizen {j}, day {t}, half-life {half_life}");
+                for start in (0..n as usize).step_by(16) {
+                    let end = (start + 16).min(n as usize);
+                    let columns = ScoreColumns {
+                        gains: &gains[start..end],
+                        losses: &losses[start..end],
+                        last_update: &last_update[start..end],
+                        friends_term: &friends_term[start..end],
+                        friend_offsets: &offsets[start..=end],
+                    };
+                    let (mut own, mut effective) = ([0i32; 16], [0i32; 16]);
+                    r.own_scores(columns, t, &mut own[..end - start]);
+                    r.effective_scores(columns, t, &mut effective[..end - start]);
+                    for j in start..end {
+                        let t0 = u32::from(last_update[j]);
+                        let want = r.own(r.decay(gains[j], t0, t), r.decay(losses[j], t0, t));
+                        assert_eq!(i64::from(own[j - start]), want, "own: citizen {j}, day {t}, case {case}");
+                        let want = r.effective(want, i64::from(friends_term[j]), offsets[j + 1] > offsets[j]);
+                        assert_eq!(i64::from(effective[j - start]), want, "Ŝ: citizen {j}, day {t}, case {case}");
+                    }
                 }
             }
         }
-        let mut off = rules(730.0, 150);
-        off.enabled = false;
-        let mut out = vec![0i32; 2];
-        let columns = ScoreColumns {
-            gains: &[5_000, 0],
-            losses: &[0, -7_000],
-            last_update: &[0, 1],
-            friends_term: &[0, 0],
-            friend_offsets: &[0, 1, 1],
-        };
-        off.effective_scores(columns, 3, &mut out);
-        assert_eq!(out, [1_000_000, 1_000_000]);
     }
 
     #[test]

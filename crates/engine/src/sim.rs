@@ -23,7 +23,7 @@ use crate::comm::{Comm, Partition, Single};
 use crate::metrics::{AuditKind, AuditRow, CitizenRow, DayMetrics, GroupDimension, GroupRow, HistogramSpec, RunTotals};
 use crate::population::{self, Layout};
 use crate::rng::{Rng, Stream};
-use crate::score::{div_round_half_even, Components, ScoreColumns, ScoreRules};
+use crate::score::{div_round_half_even, Components, ScoreRules};
 use crate::state::{self, chunk_size, flag, Chunk, NO_DAY, NO_GUARDIAN};
 use crate::tables::{sample_given_any, Tables};
 use crate::EngineError;
@@ -39,6 +39,11 @@ pub const MAX_ACTIVITIES: usize = 16;
 
 /// Most days in a run (day columns are 16-bit with one sentinel).
 pub const MAX_DAYS: u32 = (u16::MAX - 1) as u32;
+
+/// Citizens per batch of the score passes ([`ScoreRules::effective_scores`]):
+/// small enough that the batch's scores are still in the L1 cache when the
+/// settle loop reads them back.
+const SCORE_BLOCK: usize = 2048;
 
 /// The size and seed of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -509,9 +514,10 @@ impl Simulation {
         let rules = &self.model.rules;
         let size = self.model.chunk_size;
         self.chunks.par_iter().zip(self.scores.par_chunks_mut(size)).for_each(|(chunk, scores)| {
-            for (j, s) in scores.iter_mut().enumerate() {
-                // S needs G and L only; E is not brought to the day.
-                *s = rules.own_on(chunk.gains[j], chunk.losses[j], u32::from(chunk.last_update[j]), t) as i32;
+            // S needs G and L only; E is not brought to the day.
+            for (b, block) in scores.chunks_mut(SCORE_BLOCK).enumerate() {
+                let start = b * SCORE_BLOCK;
+                rules.own_scores(chunk.score_columns(start..start + block.len()), t, block);
             }
         });
         if self.part.ranks > 1 {
@@ -1423,7 +1429,6 @@ impl Model {
     /// cache; the first loop on its own has few live values and no branch.)
     #[inline(never)]
     fn settle_chunk(&self, chunk: &mut Chunk, scores: &mut [i32], acc: &mut DayAcc, t: u32) {
-        const BLOCK: usize = 2048;
         let n = chunk.len();
         let years = self.years(t);
         let adult = u32::from(self.scenario.population.adult_age);
@@ -1447,17 +1452,10 @@ impl Model {
             let histogram = &mut acc.histogram[..];
             let fine = &mut acc.fine[..];
             let grades = &mut acc.grades[..grade_count];
-            for start in (0..n).step_by(BLOCK) {
-                let end = (start + BLOCK).min(n);
+            for start in (0..n).step_by(SCORE_BLOCK) {
+                let end = (start + SCORE_BLOCK).min(n);
                 // Step 6: the view of `Model::view` for the whole block.
-                let columns = ScoreColumns {
-                    gains: &chunk.gains[start..end],
-                    losses: &chunk.losses[start..end],
-                    last_update: &chunk.last_update[start..end],
-                    friends_term: &chunk.friends_term[start..end],
-                    friend_offsets: &chunk.friend_offsets[start..=end],
-                };
-                self.rules.effective_scores(columns, t, &mut scores[start..end]);
+                self.rules.effective_scores(chunk.score_columns(start..end), t, &mut scores[start..end]);
                 for j in start..end {
                     let effective = i64::from(scores[j]);
                     let f = flags[j];

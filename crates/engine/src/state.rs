@@ -5,6 +5,9 @@
 //! citizen index and every sum is an integer, so results do not depend on
 //! how citizens are chunked or which thread runs a chunk.
 
+use crate::score::ScoreColumns;
+use std::ops::Range;
+
 /// Sentinel for "no day" in the `u16` day columns.
 pub const NO_DAY: u16 = u16::MAX;
 /// Sentinel for "no guardian".
@@ -80,6 +83,18 @@ impl Chunk {
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.age0.is_empty()
+    }
+
+    /// The columns the score passes read, for local citizens `range`.
+    #[inline]
+    pub fn score_columns(&self, range: Range<usize>) -> ScoreColumns<'_> {
+        ScoreColumns {
+            gains: &self.gains[range.clone()],
+            losses: &self.losses[range.clone()],
+            last_update: &self.last_update[range.clone()],
+            friends_term: &self.friends_term[range.clone()],
+            friend_offsets: &self.friend_offsets[range.start..=range.end],
+        }
     }
 
     /// Friends of local citizen `j`.
