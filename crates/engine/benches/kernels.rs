@@ -323,10 +323,10 @@ mod score {
         });
     }
 
-    /// Step 6 as the settle pass runs it since 469fb52, per citizen: G and L
-    /// decayed by one factor and rounded by the bits of y + 1.5·2^52, own
-    /// score, friends' mix, the batch written to an `i32` column
-    /// (`ScoreRules::effective_scores`).
+    /// Step 6 as the settle pass runs it since 0a6aaf4, per citizen of a
+    /// batch (`ScoreRules::effective_scores`): G and L decayed by one
+    /// factor, own score, friends' mix, all in doubles, written to an `i32`
+    /// column.
     #[divan::bench]
     fn effective_scores(bencher: Bencher) {
         use scorelab_engine::score::ScoreColumns;
