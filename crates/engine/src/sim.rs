@@ -1426,7 +1426,8 @@ impl Model {
     /// conditions. Counts are sums, so the order in which citizens are added
     /// does not matter; audit rows come only from the third loop, in row
     /// order as before. (Blocks keep the scores just written in the L1
-    /// cache; the first loop on its own has few live values and no branch.)
+    /// cache; the first loop on its own has few live values and, but for
+    /// the clamp, no branch.)
     #[inline(never)]
     fn settle_chunk(&self, chunk: &mut Chunk, scores: &mut [i32], acc: &mut DayAcc, t: u32) {
         let n = chunk.len();
