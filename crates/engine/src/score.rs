@@ -171,8 +171,9 @@ impl ScoreRules {
     ///   `round_half_even(x·f)` that `decay` computes, 0 for x = 0;
     /// - B + G + L sums integers below 2^53, so exactly, and the clamp
     ///   compares exactly;
-    /// - the mix (1000 − w)·S + w·F has |S|, |F| < 2^31 (the engine refuses
-    ///   score bounds beyond `i32`, and F is an `i32`) and 0 ≤ w ≤ 1000, so
+    /// - the mix (1000 − w)·S + w·F has |S|, |F| < 2^31 (F is an `i32`,
+    ///   and the engine refuses score bounds beyond `i32`; rules built with
+    ///   wider bounds take the scalar path) and 0 ≤ w ≤ 1000, so
     ///   it is an exact integer below 2^41. Its quotient by 1000, q + r/1000,
     ///   comes out within 2^−22 (half an ulp at 2^31); one not on a half
     ///   (r ≠ 500) lies at least 0.001 from a half, and one on a half is a
@@ -194,7 +195,9 @@ impl ScoreRules {
         let offsets = &columns.friend_offsets[..n + 1];
         // Every magnitude at once (no early exit, so the test vectorises).
         let magnitudes = gains.iter().chain(losses).fold(0u64, |m, x| m | x.unsigned_abs());
-        if !self.enabled || magnitudes >= SMALL {
+        let in_i32 = |x: i64| i32::try_from(x).is_ok();
+        let bounded = in_i32(self.base) && in_i32(self.min) && in_i32(self.max) && (0..=1000).contains(&self.weight);
+        if !self.enabled || !bounded || magnitudes >= SMALL {
             for (j, out) in out.iter_mut().enumerate() {
                 let t0 = u32::from(last_update[j]);
                 let own = self.own(self.decay(gains[j], t0, t), self.decay(losses[j], t0, t));
@@ -288,7 +291,7 @@ mod tests {
         let rng = crate::rng::Rng::new(11);
         let n = 20_000u32;
         let draw = |i: u32, slot: u32| rng.bits(crate::rng::Stream::Accept, i, 1, slot);
-        // One citizen in 128 has a magnitude from 2^51 up.
+        // One G or L in 128 has a magnitude from 2^51 up.
         let magnitude = |b: u64| match b % 256 {
             0 => (1 << 51) + (b >> 8) % 4,
             1 => (b >> 8) % (1 << 60),
