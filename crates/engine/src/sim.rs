@@ -21,7 +21,7 @@ use crate::accum::{DayAcc, DayTotals, FineSpec, Misattributed};
 use crate::column::HugeColumn;
 use crate::comm::{Comm, Partition, Single};
 use crate::metrics::{AuditKind, AuditRow, CitizenRow, DayMetrics, GroupDimension, GroupRow, HistogramSpec, RunTotals};
-use crate::population::{self, Layout};
+use crate::population::{self, Layout, LOCAL_WINDOW};
 use crate::rng::{Rng, Stream};
 use crate::score::{div_round_half_even, Components, ScoreRules};
 use crate::state::{self, chunk_size, flag, Chunk, NO_DAY, NO_GUARDIAN};
@@ -529,6 +529,10 @@ impl Simulation {
         // In a run held whole by this process every friend is held here.
         let whole = part.ranks == 1;
         self.chunks.par_iter_mut().enumerate().for_each(|(c, chunk)| {
+            if whole {
+                friends_terms_whole(chunk, scores, part.first);
+                return;
+            }
             // Friends held elsewhere, in row order (only partitioned runs have them, and ghosts).
             let mut elsewhere = ghosts.map(|g| g.slots[c].iter().map(|&slot| g.scores[slot as usize]));
             for j in 0..chunk.len() {
@@ -537,18 +541,12 @@ impl Simulation {
                     continue;
                 }
                 let mut sum = 0i64;
-                if whole {
-                    for &f in friends {
-                        sum += i64::from(scores[(f - part.first) as usize]);
-                    }
-                } else {
-                    for &f in friends {
-                        sum += if part.owns(f) {
-                            i64::from(scores[(f - part.first) as usize])
-                        } else {
-                            i64::from(elsewhere.as_mut().and_then(Iterator::next).unwrap_or(0))
-                        };
-                    }
+                for &f in friends {
+                    sum += if part.owns(f) {
+                        i64::from(scores[(f - part.first) as usize])
+                    } else {
+                        i64::from(elsewhere.as_mut().and_then(Iterator::next).unwrap_or(0))
+                    };
                 }
                 let f = div_round_half_even(sum, friends.len() as i64);
                 chunk.friends_term[j] = f as i32;
@@ -878,6 +876,71 @@ impl Simulation {
     /// Bytes held by this rank's state columns and friend links.
     pub fn state_bytes(&self) -> u64 {
         u64::from(self.part.len) * state::BYTES_PER_CITIZEN + self.friend_links() * state::BYTES_PER_LINK
+    }
+}
+
+/// Citizens whose friends' terms [`friends_terms_whole`] sums at a time.
+const FRIENDS_BLOCK: usize = 256;
+/// Far friends' reads [`friends_terms_whole`] holds before making them.
+const FAR_READS: usize = 256;
+// A far read names its row in the block with a `u16`.
+const _: () = assert!(FRIENDS_BLOCK <= 1 << 16);
+
+/// Step 5's friends' terms of a chunk, in a run held whole by this process
+/// (`scores` is the part's score column, from citizen `first`). The sums
+/// are the same integers as friend by friend, in any order: the reads
+/// are only split by where they go. A friend within [`LOCAL_WINDOW`]
+/// places is read at once (most are: in-region links are drawn that
+/// close, so their scores are in cache); the others, about a fifth, land
+/// anywhere in the column and mostly miss every cache, so they are listed
+/// first and then read in one tight loop with nothing else between them,
+/// where the core keeps many of those misses in flight at once (friend by
+/// friend, the branches and arithmetic of the near reads between two far
+/// ones left few of them overlapping).
+fn friends_terms_whole(chunk: &mut Chunk, scores: &[i32], first: u32) {
+    let mut far = [(0u16, 0u32); FAR_READS];
+    let mut sums = [0i64; FRIENDS_BLOCK];
+    let n = chunk.len();
+    for start in (0..n).step_by(FRIENDS_BLOCK) {
+        let end = (start + FRIENDS_BLOCK).min(n);
+        let mut listed = 0;
+        for (k, j) in (start..end).enumerate() {
+            let i = chunk.first + j as u32;
+            let (lo, hi) = (i.saturating_sub(LOCAL_WINDOW), i.saturating_add(LOCAL_WINDOW));
+            // Far reads listed before this row's sum is stored may be made
+            // meanwhile (when the list fills): they add to `sums[k]`.
+            sums[k] = 0;
+            let mut sum = 0i64;
+            for &f in chunk.friends_of(j) {
+                if f >= lo && f <= hi {
+                    sum += i64::from(scores[(f - first) as usize]);
+                } else {
+                    if listed == FAR_READS {
+                        read_far(&far, scores, first, &mut sums);
+                        listed = 0;
+                    }
+                    far[listed] = (k as u16, f);
+                    listed += 1;
+                }
+            }
+            sums[k] += sum;
+        }
+        read_far(&far[..listed], scores, first, &mut sums);
+        for (k, j) in (start..end).enumerate() {
+            let count = chunk.friend_offsets[j + 1] - chunk.friend_offsets[j];
+            if count > 0 {
+                chunk.friends_term[j] = div_round_half_even(sums[k], i64::from(count)) as i32;
+            }
+        }
+    }
+}
+
+/// Adds the far friends' scores listed in `far` (row in the block, friend)
+/// to their rows' sums.
+#[inline]
+fn read_far(far: &[(u16, u32)], scores: &[i32], first: u32, sums: &mut [i64; FRIENDS_BLOCK]) {
+    for &(k, f) in far {
+        sums[usize::from(k)] += i64::from(scores[(f - first) as usize]);
     }
 }
 
@@ -1640,6 +1703,52 @@ impl Model {
 mod tests {
     use super::*;
     use crate::comm::Single;
+
+    /// The friends' terms of `friends_terms_whole` are the rounded means of
+    /// the friends' scores, friend by friend: near and far friends, rows
+    /// with none, rows whose far friends alone fill the list of far reads
+    /// several times, and a block whose far reads fill it part way through.
+    #[test]
+    fn friends_terms_split_near_and_far_give_the_plain_means() {
+        let (part, first, len) = (5_000u32, 1_000u32, 1_300usize);
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: u32| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) % u64::from(n)) as u32
+        };
+        let scores: Vec<i32> = (0..part).map(|_| next(2_000_001) as i32 - 1_000_000).collect();
+        let mut chunk = Chunk { first, age0: vec![0; len], friend_offsets: vec![0], ..Chunk::default() };
+        for j in 0..len {
+            let i = first + j as u32;
+            let mut row: Vec<u32> = match j {
+                7 => vec![],
+                300 => (0..3 * FAR_READS as u32 + 5).map(|k| (i + 200 + k) % part).collect(),
+                _ => (0..next(30))
+                    .map(|_| if next(5) == 0 { next(part) } else { (i + next(201)).saturating_sub(100) })
+                    .collect(),
+            };
+            row.sort_unstable();
+            row.dedup();
+            chunk.friends.extend(&row);
+            chunk.friend_offsets.push(chunk.friends.len() as u32);
+        }
+        chunk.friends_term = vec![123_456; len];
+        friends_terms_whole(&mut chunk, &scores, 0);
+        let mut far_rows = 0;
+        for j in 0..len {
+            let friends = chunk.friends_of(j);
+            let i = first + j as u32;
+            far_rows += usize::from(friends.iter().any(|&f| f.abs_diff(i) > LOCAL_WINDOW));
+            let want = if friends.is_empty() {
+                123_456
+            } else {
+                let sum: i64 = friends.iter().map(|&f| i64::from(scores[f as usize])).sum();
+                div_round_half_even(sum, friends.len() as i64) as i32
+            };
+            assert_eq!(chunk.friends_term[j], want, "citizen {i}");
+        }
+        assert!(far_rows > len / 4, "the test has far friends: {far_rows}");
+    }
 
     /// `Model::bins` (the bin table where a scenario allows it) equals the
     /// fine bin, coarse bin and grade computed one by one, for every
