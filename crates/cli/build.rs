@@ -19,6 +19,19 @@ fn main() {
         .is_some_and(|o| !o.stdout.is_empty());
     let suffix = if dirty { "-dirty" } else { "" };
     println!("cargo:rustc-env=SCORELAB_GIT_COMMIT={commit}{suffix}");
-    println!("cargo:rerun-if-changed=../../.git/HEAD");
-    println!("cargo:rerun-if-changed=../../.git/index");
+    // Again after a commit (the branch's ref moves; HEAD itself names the
+    // branch and does not change), after staging, and after any edit of
+    // what the binary is built from, so neither the commit nor "-dirty"
+    // goes stale. (Edits of the docs alone do not rebuild the binary.)
+    for path in [
+        "../../.git/HEAD",
+        "../../.git/index",
+        "../../.git/refs/heads",
+        "../../crates",
+        "../../scenarios",
+        "../../Cargo.toml",
+        "../../Cargo.lock",
+    ] {
+        println!("cargo:rerun-if-changed={path}");
+    }
 }
