@@ -337,7 +337,7 @@ impl Draws {
     /// A Gamma(shape, 1) variate (Marsaglia–Tsang), using slots from
     /// `*slot` upward; `*slot` is advanced past the slots used, so the
     /// caller can draw again from the same counter.
-    #[inline]
+    #[inline(always)]
     pub fn gamma(&self, g: &GammaShape, stream: Stream, slot: &mut u32) -> f64 {
         let (d, c) = (g.d, g.c);
         let variate = loop {
