@@ -39,15 +39,15 @@ pub fn div_1000_half_even(num: i64) -> i64 {
 /// half to even, and subtracting MAGIC again leaves that integer exactly.
 const MAGIC: f64 = 6_755_399_441_055_744.0;
 
-/// Magnitudes below which G · f, for a decay factor f ≤ 1, rounds by
-/// [`MAGIC`]: 2^51.
+/// Magnitudes below which rounding by [`MAGIC`] is exact: 2^51 (so G · f,
+/// for a decay factor f ≤ 1, rounds by it when |G| is below).
 const SMALL: u64 = 1 << 51;
 
 /// `y` rounded to the nearest integer, ties to even, without a libm call
 /// (by [`MAGIC`] for |y| < 2^51, beyond by the slow path).
 #[inline(always)]
 pub fn round_half_even(y: f64) -> f64 {
-    if y.abs() < 2_251_799_813_685_248.0 {
+    if y.abs() < SMALL as f64 {
         (y + MAGIC) - MAGIC
     } else {
         y.round_ties_even()

@@ -941,9 +941,9 @@ fn friends_terms_whole(chunk: &mut Chunk, scores: &[i32], first: u32) {
         }
         read_far(&far[..listed], scores, first, &mut sums);
         for (k, j) in (start..end).enumerate() {
-            let count = chunk.friend_offsets[j + 1] - chunk.friend_offsets[j];
+            let count = chunk.friends_of(j).len() as i64;
             if count > 0 {
-                chunk.friends_term[j] = div_round_half_even(sums[k], i64::from(count)) as i32;
+                chunk.friends_term[j] = div_round_half_even(sums[k], count) as i32;
             }
         }
     }
